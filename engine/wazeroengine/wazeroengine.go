@@ -1,0 +1,253 @@
+// Package wazeroengine runs task modules on wazero, the pure-Go WebAssembly
+// runtime that is xfhost's default engine.
+package wazeroengine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/xfhost/xfhost/engine"
+	"github.com/xfhost/xfhost/internal/guestfs"
+)
+
+// Engine is a wazero runtime with the host modules instantiated once; every
+// job gets its own anonymous guest instance, and per-job state reaches the
+// host functions through the context.
+type Engine struct {
+	runtime wazero.Runtime
+	cache   wazero.CompilationCache
+
+	mu       sync.Mutex
+	compiled map[[32]byte]*compileEntry
+}
+
+type compileEntry struct {
+	done chan struct{}
+	mod  wazero.CompiledModule
+	err  error
+}
+
+// New creates an engine. The host modules are registered with the fast
+// stack-based function API.
+func New(ctx context.Context, cfg engine.Config) (*Engine, error) {
+	var cache wazero.CompilationCache
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("wazero: compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		cache = c
+	} else {
+		cache = wazero.NewCompilationCache()
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithCompilationCache(cache)
+	if cfg.MemoryLimitPages > 0 {
+		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		_ = r.Close(ctx)
+		return nil, fmt.Errorf("wazero: instantiate WASI: %w", err)
+	}
+	for _, hm := range cfg.HostModules {
+		b := r.NewHostModuleBuilder(hm.Name)
+		for _, hf := range hm.Functions {
+			b.NewFunctionBuilder().
+				WithGoModuleFunction(adapt(hf.Func), valueTypes(hf.Params), valueTypes(hf.Results)).
+				Export(hf.Name)
+		}
+		if _, err := b.Instantiate(ctx); err != nil {
+			_ = r.Close(ctx)
+			return nil, fmt.Errorf("wazero: instantiate host module %s: %w", hm.Name, err)
+		}
+	}
+	return &Engine{runtime: r, cache: cache, compiled: map[[32]byte]*compileEntry{}}, nil
+}
+
+// Name implements engine.Engine.
+func (e *Engine) Name() string { return "wazero" }
+
+// Close releases the runtime and every compiled module.
+func (e *Engine) Close(ctx context.Context) error {
+	err := e.runtime.Close(ctx)
+	return errors.Join(err, e.cache.Close(ctx))
+}
+
+// Compile implements engine.Engine. Concurrent compiles of the same bytes
+// share one compilation.
+func (e *Engine) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
+	key := sha256.Sum256(wasm)
+	e.mu.Lock()
+	ent, ok := e.compiled[key]
+	if !ok {
+		ent = &compileEntry{done: make(chan struct{})}
+		e.compiled[key] = ent
+		e.mu.Unlock()
+		// wazero compilation cannot be interrupted; the caller bounds
+		// module size beforehand.
+		ent.mod, ent.err = e.runtime.CompileModule(context.WithoutCancel(ctx), wasm)
+		if ent.err != nil {
+			ent.err = fmt.Errorf("wazero: compile: %w", ent.err)
+			e.mu.Lock()
+			delete(e.compiled, key)
+			e.mu.Unlock()
+		}
+		close(ent.done)
+	} else {
+		e.mu.Unlock()
+	}
+	select {
+	case <-ent.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if ent.err != nil {
+		return nil, ent.err
+	}
+	return &module{e: e, compiled: ent.mod}, nil
+}
+
+type module struct {
+	e        *Engine
+	compiled wazero.CompiledModule
+}
+
+// Run implements engine.Module.
+func (m *module) Run(ctx context.Context, cfg engine.RunConfig) error {
+	fsc := wazero.NewFSConfig()
+	var roots []*os.Root
+	defer func() {
+		for _, r := range roots {
+			r.Close()
+		}
+	}()
+	for _, mnt := range cfg.Mounts {
+		switch {
+		case mnt.FS != nil:
+			fsc = fsc.WithFSMount(mnt.FS, mnt.GuestPath)
+		case mnt.HostDir != "":
+			root, err := os.OpenRoot(mnt.HostDir)
+			if err != nil {
+				return fmt.Errorf("wazero: mount %s: %w", mnt.GuestPath, err)
+			}
+			roots = append(roots, root)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(guestfs.New(root, guestfs.Options{ReadOnly: mnt.ReadOnly}), mnt.GuestPath)
+		}
+	}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithArgs(cfg.Args...).
+		WithStdin(eofReader{}).
+		WithStdout(writerOrDiscard(cfg.Stdout)).
+		WithStderr(writerOrDiscard(cfg.Stderr)).
+		WithFSConfig(fsc).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithRandSource(rand.Reader).
+		WithStartFunctions("_start")
+	mod, err := m.e.runtime.InstantiateModule(ctx, m.compiled, mc)
+	if mod != nil {
+		_ = mod.Close(context.WithoutCancel(ctx))
+	}
+	return classify(ctx, err)
+}
+
+// classify maps wazero's errors onto the engine-neutral ones.
+func classify(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case 0:
+			return nil
+		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		return &engine.ExitError{Code: exit.ExitCode()}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &engine.TrapError{Message: err.Error()}
+}
+
+func adapt(fn engine.HostFunc) api.GoModuleFunc {
+	return func(ctx context.Context, mod api.Module, stack []uint64) {
+		fn(ctx, caller{ctx: ctx, mod: mod}, stack)
+	}
+}
+
+type caller struct {
+	ctx context.Context
+	mod api.Module
+}
+
+func (c caller) Memory() engine.Memory {
+	if m := c.mod.Memory(); m != nil {
+		return memory{m}
+	}
+	return noMemory{}
+}
+
+func (c caller) Exit(code uint32) {
+	_ = c.mod.CloseWithExitCode(c.ctx, code)
+	panic(sys.NewExitError(code))
+}
+
+type memory struct{ m api.Memory }
+
+func (m memory) Read(off, n uint32) ([]byte, bool) { return m.m.Read(off, n) }
+func (m memory) Write(off uint32, b []byte) bool   { return m.m.Write(off, b) }
+
+// noMemory serves a guest that exports no memory: every access is out of
+// bounds, except an empty one.
+type noMemory struct{}
+
+func (noMemory) Read(off, n uint32) ([]byte, bool) { return nil, n == 0 && off == 0 }
+func (noMemory) Write(off uint32, b []byte) bool   { return len(b) == 0 && off == 0 }
+
+func valueTypes(ts []engine.ValueType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		switch t {
+		case engine.I32:
+			out[i] = api.ValueTypeI32
+		case engine.I64:
+			out[i] = api.ValueTypeI64
+		case engine.F32:
+			out[i] = api.ValueTypeF32
+		case engine.F64:
+			out[i] = api.ValueTypeF64
+		}
+	}
+	return out
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+func writerOrDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
