@@ -1,0 +1,247 @@
+// Package host is xfhost's job runtime: it loads a task module, resolves a
+// job's inputs, runs the guest in a fresh instance on an engine, serves the
+// xf and clip imports, validates and stores the outputs and returns the
+// job's result. It is engine-neutral; engines implement engine.Engine.
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/xfhost/xfhost/abi"
+	"github.com/xfhost/xfhost/engine"
+	"github.com/xfhost/xfhost/fss"
+	"github.com/xfhost/xfhost/internal/wasmfile"
+	"github.com/xfhost/xfhost/taskmodule"
+)
+
+// Limits bound what one job may consume.
+type Limits struct {
+	LogBytes    int   // total bytes of log lines and activity messages
+	OutputBytes int   // total bytes of output JSON
+	ImageBytes  int64 // host-side memory of images the job creates
+	Deadline    time.Duration
+}
+
+// DefaultLimits are generous enough for micro-CT volumes and tight enough
+// that one job cannot take the host down.
+var DefaultLimits = Limits{
+	LogBytes:    1 << 20,
+	OutputBytes: 1 << 20,
+	ImageBytes:  8 << 30,
+	Deadline:    time.Hour,
+}
+
+// Options configure a Host.
+type Options struct {
+	Engine engine.Engine
+	Store  fss.Store
+	// ScratchDir is where per-job scratch directories are created; the
+	// system temp dir if empty.
+	ScratchDir string
+	Limits     Limits
+	Logger     *slog.Logger
+}
+
+// Host runs jobs. It is safe for concurrent use.
+type Host struct {
+	engine  engine.Engine
+	store   fss.Store
+	scratch string
+	limits  Limits
+	log     *slog.Logger
+	spec    *abi.Spec
+}
+
+// New creates a host. The engine must have been created with Imports().
+func New(opt Options) (*Host, error) {
+	if opt.Engine == nil || opt.Store == nil {
+		return nil, errors.New("host: an engine and a file store are required")
+	}
+	h := &Host{engine: opt.Engine, store: opt.Store, scratch: opt.ScratchDir, limits: opt.Limits, log: opt.Logger, spec: spec}
+	if h.scratch == "" {
+		h.scratch = os.TempDir()
+	}
+	if h.limits == (Limits{}) {
+		h.limits = DefaultLimits
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h, nil
+}
+
+// Task is a loaded, checked and compiled task module.
+type Task struct {
+	Module   *taskmodule.Module
+	compiled engine.Module
+}
+
+// Name is the task type's name, e.g. Lucid.CLIP.Threshold.
+func (t *Task) Name() string { return t.Module.Metadata.Name }
+
+// Load parses a task module, checks its ABI version and imports, and
+// compiles it (or fetches the compiled code from the engine's cache).
+func (h *Host) Load(ctx context.Context, wasm []byte) (*Task, error) {
+	mod, err := taskmodule.Parse(wasm)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckModule(mod); err != nil {
+		return nil, err
+	}
+	compiled, err := h.engine.Compile(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", mod.Metadata.Name, err)
+	}
+	return &Task{Module: mod, compiled: compiled}, nil
+}
+
+// CheckModule refuses a module whose ABI version this host does not
+// support or that imports functions the ABI does not define (or with the
+// wrong signature), listing every offending import.
+func CheckModule(mod *taskmodule.Module) error {
+	gv := abi.Version{Major: mod.ABIVersion.Major, Minor: mod.ABIVersion.Minor}
+	if !spec.Version.Supports(gv) {
+		return fmt.Errorf("task module is built for ABI %s, this host implements ABI %s", gv, spec.Version)
+	}
+	var bad []string
+	for _, im := range mod.Imports {
+		if im.Module != "xf" && im.Module != "clip" {
+			continue // WASI and others are checked by the engine when linking
+		}
+		q := im.Module + "." + im.Name
+		f, ok := spec.Function(im.Module, im.Name)
+		if !ok {
+			bad = append(bad, q+" (not defined by ABI "+spec.Version.String()+")")
+			continue
+		}
+		sv, _ := abi.ParseVersion(f.Since)
+		if !gv.Supports(sv) {
+			bad = append(bad, fmt.Sprintf("%s (since ABI %s, module declares %s)", q, sv, gv))
+			continue
+		}
+		if got, want := importSignature(im), specSignature(f); got != want {
+			bad = append(bad, fmt.Sprintf("%s (signature %s, want %s)", q, got, want))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("task module has invalid imports: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// RunOptions configure one job.
+type RunOptions struct {
+	JobSerial int64
+	// OnProgress, if set, is called for each progress report.
+	OnProgress func(Progress)
+	// OnLog, if set, is called for each log line as it arrives.
+	OnLog func(LogLine)
+	// KeepScratch keeps the scratch directory of a failed job for diagnosis.
+	KeepScratch bool
+}
+
+// RunModule loads and runs a module in one step. A module that cannot be
+// loaded yields a failed job, not an error, so callers report it like any
+// other job failure.
+func (h *Host) RunModule(ctx context.Context, wasm []byte, inputs json.RawMessage, opt RunOptions) (*Result, error) {
+	start := time.Now()
+	task, err := h.Load(ctx, wasm)
+	if err != nil {
+		return &Result{JobID: newJobID(), State: Failed, Error: err.Error(), Outputs: map[string]json.RawMessage{},
+			Timings: Timings{Load: time.Since(start), Total: time.Since(start)}}, nil
+	}
+	res, err := h.Run(ctx, task, inputs, opt)
+	if res != nil {
+		res.Timings.Load = time.Since(start) - res.Timings.Total
+		res.Timings.Total = time.Since(start)
+	}
+	return res, err
+}
+
+// Run runs one job of task. It returns an error only when the host itself
+// fails (e.g. it cannot create a scratch directory); every failure of the
+// job is reported in the Result.
+func (h *Host) Run(ctx context.Context, task *Task, inputs json.RawMessage, opt RunOptions) (*Result, error) {
+	start := time.Now()
+	j, err := h.newJob(task, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer j.close()
+
+	resolved, err := task.Module.Interface.ResolveInputs(inputs)
+	j.res.Timings.Resolve = time.Since(start)
+	if err != nil {
+		j.failf("invalid inputs: %v", err)
+		return j.result(start), nil
+	}
+	if err := j.setInputs(resolved); err != nil {
+		j.failf("invalid inputs: %v", err)
+		return j.result(start), nil
+	}
+
+	if h.limits.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.limits.Deadline)
+		defer cancel()
+	}
+	stdout, stderr := j.streamWriter("stdout", Info), j.streamWriter("stderr", Warning)
+	runStart := time.Now()
+	runErr := task.compiled.Run(withJob(ctx, j), engine.RunConfig{
+		Args:   []string{task.Name()},
+		Stdout: stdout,
+		Stderr: stderr,
+		Mounts: []engine.Mount{
+			{GuestPath: "/inputs", FS: j.inputs},
+			{GuestPath: "/scratch", HostDir: j.scratchDir},
+		},
+	})
+	stdout.Flush()
+	stderr.Flush()
+	j.res.Timings.Run = time.Since(runStart)
+	j.end(runErr)
+	return j.result(start), nil
+}
+
+func newJobID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// importSignature renders an import's signature; a non-function import of
+// an ABI module never matches.
+func importSignature(im wasmfile.Import) string {
+	if im.Kind != wasmfile.ExternFunc {
+		return im.Kind.String()
+	}
+	return im.Type.String()
+}
+
+// specSignature renders an ABI function's signature the same way.
+func specSignature(f *abi.Function) string {
+	ft := wasmfile.FuncType{Results: []wasmfile.ValType{wasmfile.I32}}
+	for _, w := range spec.WasmParams(f) {
+		switch w {
+		case "i32":
+			ft.Params = append(ft.Params, wasmfile.I32)
+		case "i64":
+			ft.Params = append(ft.Params, wasmfile.I64)
+		case "f32":
+			ft.Params = append(ft.Params, wasmfile.F32)
+		case "f64":
+			ft.Params = append(ft.Params, wasmfile.F64)
+		}
+	}
+	return ft.String()
+}
