@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/xfhost/xfhost/engine"
+	"github.com/xfhost/xfhost/engine/wazeroengine"
+	"github.com/xfhost/xfhost/fss"
+	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/omni"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run one job of a task module",
+		ArgsUsage: "TASK.wasm",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "inputs", Usage: "JSON `FILE` with the job's inputs object"},
+			&cli.StringSliceFlag{Name: "input", Usage: "set one input: `KEY=JSON` (repeatable; overrides --inputs)"},
+			&cli.StringSliceFlag{Name: "image", Usage: "set an Image input from an .omni file on the store: `KEY=REF`"},
+			&cli.StringFlag{Name: "fss", Usage: "file store: a local `DIR`", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "also write the outputs JSON to `FILE`"},
+			&cli.StringFlag{Name: "result", Usage: "write the full job result (state, log, progress, timings) to `FILE`"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
+			&cli.StringFlag{Name: "compile-cache", Usage: "compiled-code cache `DIR` (default: the user cache dir; \"off\" disables)"},
+			&cli.DurationFlag{Name: "deadline", Value: host.DefaultLimits.Deadline, Usage: "wall-clock limit of the job"},
+			&cli.BoolFlag{Name: "keep-scratch", Usage: "keep the scratch directory of a failed job"},
+		},
+		Action: runAction,
+	}
+}
+
+func runAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return cli.Exit("run: want exactly one TASK.wasm argument", 2)
+	}
+	ctx := c.Context
+	logger, err := newLogger(c.String("log-format"), c.App.ErrWriter)
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	wasm, err := os.ReadFile(c.Args().First())
+	if err != nil {
+		return err
+	}
+	store, err := fss.OpenDir(c.String("fss"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	inputs, err := gatherInputs(ctx, c, store)
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	eng, err := wazeroengine.New(ctx, engine.Config{HostModules: host.Imports(), CacheDir: compileCacheDir(c.String("compile-cache"))})
+	if err != nil {
+		return err
+	}
+	defer eng.Close(context.WithoutCancel(ctx))
+	limits := host.DefaultLimits
+	limits.Deadline = c.Duration("deadline")
+	h, err := host.New(host.Options{Engine: eng, Store: store, Limits: limits, Logger: logger})
+	if err != nil {
+		return err
+	}
+	progress := newProgressPrinter(c.App.ErrWriter, c.String("log-format") == "json")
+	res, err := h.RunModule(ctx, wasm, inputs, host.RunOptions{
+		OnProgress:  progress.progress,
+		OnLog:       progress.log(logger),
+		KeepScratch: c.Bool("keep-scratch"),
+	})
+	progress.done()
+	if err != nil {
+		return err
+	}
+	if p := c.String("result"); p != "" {
+		data, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(p, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if res.State != host.Done {
+		return cli.Exit("job failed: "+res.Error, 1)
+	}
+	out, _ := json.MarshalIndent(res.Outputs, "", "  ")
+	out = append(out, '\n')
+	if p := c.String("out"); p != "" {
+		if err := os.WriteFile(p, out, 0o644); err != nil {
+			return err
+		}
+	}
+	_, err = c.App.Writer.Write(out)
+	return err
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn})), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format: want text or json, got %q", format)
+}
+
+func compileCacheDir(flag string) string {
+	switch flag {
+	case "off":
+		return ""
+	case "":
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(dir, "xfhost", "compiled")
+	}
+	return flag
+}
+
+// gatherInputs merges --inputs, --input and --image into one inputs object.
+func gatherInputs(ctx context.Context, c *cli.Context, store fss.Store) (json.RawMessage, error) {
+	inputs := map[string]json.RawMessage{}
+	if p := c.String("inputs"); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &inputs); err != nil {
+			return nil, fmt.Errorf("--inputs %s: %w", p, err)
+		}
+	}
+	for _, kv := range c.StringSlice("input") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !json.Valid([]byte(v)) {
+			return nil, fmt.Errorf("--input %q: want KEY=JSON", kv)
+		}
+		inputs[k] = json.RawMessage(v)
+	}
+	for _, kv := range c.StringSlice("image") {
+		k, ref, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--image %q: want KEY=REF", kv)
+		}
+		v, err := imageInput(ctx, store, ref)
+		if err != nil {
+			return nil, fmt.Errorf("--image %s: %w", kv, err)
+		}
+		inputs[k] = v
+	}
+	return json.Marshal(inputs)
+}
+
+// imageInput builds an Image parameter for an .omni file on the store.
+func imageInput(ctx context.Context, store fss.Store, ref string) (json.RawMessage, error) {
+	f, err := store.Fetch(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	h, err := omni.ParseHeader(data)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.ToSlash(filepath.Dir(filepath.FromSlash(ref)))
+	var pixels []string
+	for _, p := range h.PixelFiles {
+		if dir == "." {
+			pixels = append(pixels, p)
+		} else {
+			pixels = append(pixels, dir+"/"+p)
+		}
+	}
+	return json.Marshal(map[string]any{"type": "Image", "filename": ref, "size": h.Size, "filenames": pixels})
+}
+
+// progressPrinter shows progress on a terminal and stays quiet otherwise.
+type progressPrinter struct {
+	w        io.Writer
+	terminal bool
+	shown    bool
+}
+
+func newProgressPrinter(w io.Writer, machine bool) *progressPrinter {
+	f, ok := w.(*os.File)
+	terminal := false
+	if ok && !machine {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			terminal = true
+		}
+	}
+	return &progressPrinter{w: w, terminal: terminal}
+}
+
+func (p *progressPrinter) progress(pr host.Progress) {
+	if p.terminal {
+		fmt.Fprintf(p.w, "\rprogress %5.1f%%", pr.Percent)
+		p.shown = true
+	}
+}
+
+func (p *progressPrinter) log(logger *slog.Logger) func(host.LogLine) {
+	return func(l host.LogLine) {
+		switch {
+		case !p.terminal:
+			logger.Info(l.Message, "source", l.Source, "level", l.Level.String())
+		default:
+			if p.shown {
+				fmt.Fprintln(p.w)
+				p.shown = false
+			}
+			fmt.Fprintf(p.w, "[%s] %s\n", l.Level, l.Message)
+		}
+	}
+}
+
+func (p *progressPrinter) done() {
+	if p.shown {
+		fmt.Fprintln(p.w)
+	}
+}
