@@ -160,34 +160,23 @@ func minMax[T number](ctx context.Context, pixels []byte, sel []uint8) (float64,
 	}
 	var mu sync.Mutex
 	var acc part
-	merge := func(p part) {
-		mu.Lock()
-		defer mu.Unlock()
+	err := slabs(ctx, len(v), func(a, b int) {
+		var p part
+		if sel == nil {
+			p.lo, p.hi, p.ok = minMaxRange(v[a:b])
+		} else {
+			p.lo, p.hi, p.ok = minMaxMasked(v[a:b], sel[a:b])
+		}
 		if !p.ok {
 			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		if !acc.ok {
 			acc = p
 			return
 		}
-		acc.lo = min(acc.lo, p.lo)
-		acc.hi = max(acc.hi, p.hi)
-	}
-	err := slabs(ctx, len(v), func(lo, hi int) {
-		var p part
-		for i := lo; i < hi; i++ {
-			x := v[i]
-			if (sel != nil && sel[i] == 0) || x != x { // x != x: NaN
-				continue
-			}
-			if !p.ok {
-				p = part{x, x, true}
-				continue
-			}
-			p.lo = min(p.lo, x)
-			p.hi = max(p.hi, x)
-		}
-		merge(p)
+		acc.lo, acc.hi = min(acc.lo, p.lo), max(acc.hi, p.hi)
 	})
 	if err != nil {
 		return 0, 0, err
@@ -196,6 +185,51 @@ func minMax[T number](ctx context.Context, pixels []byte, sel []uint8) (float64,
 		return 0, 0, ErrEmpty
 	}
 	return float64(acc.lo), float64(acc.hi), nil
+}
+
+// minMaxRange is the unmasked loop. For integer types the NaN test folds
+// away, leaving a branch-free min/max the compiler keeps in registers.
+func minMaxRange[T number](v []T) (lo, hi T, ok bool) {
+	i := 0
+	for i < len(v) && v[i] != v[i] { // skip leading NaNs
+		i++
+	}
+	if i == len(v) {
+		return lo, hi, false
+	}
+	lo, hi = v[i], v[i]
+	if isFloat[T]() {
+		for _, x := range v[i:] {
+			if x == x {
+				lo, hi = min(lo, x), max(hi, x)
+			}
+		}
+		return lo, hi, true
+	}
+	for _, x := range v[i:] {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return lo, hi, true
+}
+
+func minMaxMasked[T number](v []T, sel []uint8) (lo, hi T, ok bool) {
+	sel = sel[:len(v)]
+	for i, x := range v {
+		if sel[i] == 0 || x != x {
+			continue
+		}
+		if !ok {
+			lo, hi, ok = x, x, true
+			continue
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return lo, hi, ok
+}
+
+func isFloat[T number]() bool {
+	var one T = 1
+	return one/2 != 0
 }
 
 // Bounds are optional inclusive threshold bounds.

@@ -105,6 +105,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { h.Close() })
 	return &env{t: t, dir: dir, store: store, host: h}
 }
 

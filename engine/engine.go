@@ -58,18 +58,15 @@ type Memory interface {
 	Write(offset uint32, data []byte) bool
 }
 
-// Caller is the calling instance of a host function.
-type Caller interface {
-	Memory() Memory
-	// Exit ends the guest with the exit code. It does not return.
-	Exit(code uint32)
-}
-
 // HostFunc implements an import. Parameters arrive in stack in order, each
 // encoded as its Wasm bits (i32 zero-extended, f64 as IEEE bits); results
-// are written back to stack[0:len(results)]. Per-job state travels in ctx.
-// A HostFunc must not panic, except through Caller.Exit.
-type HostFunc func(ctx context.Context, c Caller, stack []uint64)
+// are written back to stack[0:len(results)]. Per-job state travels in ctx;
+// mem is the calling instance's memory. Returning exit=true ends the guest
+// with the exit code instead of returning to it. A HostFunc must not panic.
+//
+// The signature avoids per-call allocations: it is on the path of every
+// host call.
+type HostFunc func(ctx context.Context, mem Memory, stack []uint64) (exit bool, code uint32)
 
 // HostFunction is one import with its signature.
 type HostFunction struct {

@@ -32,7 +32,7 @@ func (j *job) compositeInput(key string) (typ string, value json.RawMessage, st 
 	return in.Type, v, abi.OK
 }
 
-func xfInputFileFetch(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfInputFileFetch(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	key, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
@@ -101,7 +101,7 @@ func (j *job) upload(ctx context.Context, ref string, r io.Reader) error {
 	return nil
 }
 
-func xfOutputFileUpload(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfOutputFileUpload(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	p, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
@@ -131,7 +131,7 @@ func xfOutputFileUpload(ctx context.Context, j *job, c engine.Caller, a []uint64
 		j.addLog(Error, "host", "upload "+p+": "+err.Error())
 		return abi.IOError
 	}
-	c.Memory().Write(u32(a[2]), []byte(ref))
+	c.Write(u32(a[2]), []byte(ref))
 	return abi.OK
 }
 

@@ -55,10 +55,9 @@ type Options struct {
 type Host struct {
 	engine  engine.Engine
 	store   fss.Store
-	scratch string
+	scratch *scratchPool
 	limits  Limits
 	log     *slog.Logger
-	spec    *abi.Spec
 }
 
 // New creates a host. The engine must have been created with Imports().
@@ -66,10 +65,10 @@ func New(opt Options) (*Host, error) {
 	if opt.Engine == nil || opt.Store == nil {
 		return nil, errors.New("host: an engine and a file store are required")
 	}
-	h := &Host{engine: opt.Engine, store: opt.Store, scratch: opt.ScratchDir, limits: opt.Limits, log: opt.Logger, spec: spec}
-	if h.scratch == "" {
-		h.scratch = os.TempDir()
+	if opt.ScratchDir == "" {
+		opt.ScratchDir = os.TempDir()
 	}
+	h := &Host{engine: opt.Engine, store: opt.Store, scratch: &scratchPool{parent: opt.ScratchDir}, limits: opt.Limits, log: opt.Logger}
 	if h.limits == (Limits{}) {
 		h.limits = DefaultLimits
 	}
@@ -78,6 +77,10 @@ func New(opt Options) (*Host, error) {
 	}
 	return h, nil
 }
+
+// Close removes the idle scratch directories the host keeps for reuse. It
+// does not close the engine or the store, which the caller owns.
+func (h *Host) Close() error { return h.scratch.close() }
 
 // Task is a loaded, checked and compiled task module.
 type Task struct {

@@ -61,7 +61,7 @@ func (j *job) openImageInput(ctx context.Context, key string) (*omni.Image, abi.
 	return img, abi.OK
 }
 
-func (j *job) addImage(c engine.Caller, im *jobImage, out uint32) abi.Status {
+func (j *job) addImage(c engine.Memory, im *jobImage, out uint32) abi.Status {
 	j.mu.Lock()
 	h, ok := j.images.add(im)
 	j.mu.Unlock()
@@ -103,12 +103,12 @@ func (j *job) image(h uint32) (*jobImage, abi.Status) {
 	return j.images.image(h)
 }
 
-func xfImageOpen(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfImageOpen(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	key, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
 	}
-	if _, ok := c.Memory().Read(u32(a[2]), 4); !ok {
+	if _, ok := c.Read(u32(a[2]), 4); !ok {
 		return abi.InvalidMemoryAccess
 	}
 	img, st := j.openImageInput(ctx, key)
@@ -149,7 +149,7 @@ func guestCalibrations(h *omni.Header) []calibrationJSON {
 	return out
 }
 
-func xfImageInfoGet(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfImageInfoGet(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	im, st := j.image(u32(a[0]))
 	if st != abi.OK {
 		return st
@@ -176,14 +176,14 @@ func box(h *omni.Header, a []uint64) (x, y, z, sx, sy, sz uint64, n uint64, ok b
 
 // copyBox moves a box between image pixels and guest memory, one row at a
 // time; toGuest selects the direction.
-func copyBox(c engine.Caller, im *jobImage, a []uint64, toGuest bool) abi.Status {
+func copyBox(c engine.Memory, im *jobImage, a []uint64, toGuest bool) abi.Status {
 	h := im.img.Header()
 	x, y, z, sx, sy, sz, n, ok := box(h, a)
 	if !ok {
 		return abi.BadArgument
 	}
 	buf, bufLen := u32(a[7]), uint64(u32(a[8]))
-	if _, ok := c.Memory().Read(buf, uint32(bufLen)); !ok {
+	if _, ok := c.Read(buf, uint32(bufLen)); !ok {
 		return abi.InvalidMemoryAccess
 	}
 	if bufLen < n {
@@ -192,7 +192,7 @@ func copyBox(c engine.Caller, im *jobImage, a []uint64, toGuest bool) abi.Status
 	if n == 0 {
 		return abi.OK
 	}
-	dst, _ := c.Memory().Read(buf, uint32(n))
+	dst, _ := c.Read(buf, uint32(n))
 	es := uint64(h.DataType.Size())
 	row := sx * es
 	pix := im.img.Pixels()
@@ -212,7 +212,7 @@ func copyBox(c engine.Caller, im *jobImage, a []uint64, toGuest bool) abi.Status
 	return abi.OK
 }
 
-func xfImageRead(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfImageRead(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	im, st := j.image(u32(a[0]))
 	if st != abi.OK {
 		return st
@@ -220,7 +220,7 @@ func xfImageRead(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Sta
 	return copyBox(c, im, a, true)
 }
 
-func xfImageWrite(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfImageWrite(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	im, st := j.image(u32(a[0]))
 	if st != abi.OK {
 		return st
@@ -241,12 +241,12 @@ type imageSpec struct {
 	Like         uint32            `json:"like"`
 }
 
-func xfImageCreate(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfImageCreate(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	data, ok := readBytes(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
 	}
-	if _, ok := c.Memory().Read(u32(a[2]), 4); !ok {
+	if _, ok := c.Read(u32(a[2]), 4); !ok {
 		return abi.InvalidMemoryAccess
 	}
 	if !json.Valid(data) {
@@ -311,7 +311,7 @@ func xfImageCreate(_ context.Context, j *job, c engine.Caller, a []uint64) abi.S
 	return j.addImage(c, &jobImage{img: img, writable: true, bytes: n}, u32(a[2]))
 }
 
-func xfImageClose(_ context.Context, j *job, _ engine.Caller, a []uint64) abi.Status {
+func xfImageClose(_ context.Context, j *job, _ engine.Memory, a []uint64) abi.Status {
 	j.mu.Lock()
 	im, st := j.images.remove(u32(a[0]))
 	j.mu.Unlock()
@@ -322,7 +322,7 @@ func xfImageClose(_ context.Context, j *job, _ engine.Caller, a []uint64) abi.St
 	return abi.OK
 }
 
-func xfOutputImageSet(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfOutputImageSet(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	key, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
@@ -363,7 +363,7 @@ func xfOutputImageSet(ctx context.Context, j *job, c engine.Caller, a []uint64) 
 	return j.setOutput(key, value)
 }
 
-func clipMinMax(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func clipMinMax(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	im, st := j.image(u32(a[0]))
 	if st != abi.OK {
 		return st
@@ -377,10 +377,10 @@ func clipMinMax(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.St
 		mask = m.img
 	}
 	minOut, maxOut := u32(a[2]), u32(a[3])
-	if _, ok := c.Memory().Read(minOut, 8); !ok {
+	if _, ok := c.Read(minOut, 8); !ok {
 		return abi.InvalidMemoryAccess
 	}
-	if _, ok := c.Memory().Read(maxOut, 8); !ok {
+	if _, ok := c.Read(maxOut, 8); !ok {
 		return abi.InvalidMemoryAccess
 	}
 	lo, hi, err := clip.MinMax(ctx, im.img, mask)
@@ -397,7 +397,7 @@ func clipMinMax(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.St
 	return abi.OK
 }
 
-func clipThreshold(ctx context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func clipThreshold(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	im, st := j.image(u32(a[0]))
 	if st != abi.OK {
 		return st
@@ -411,7 +411,7 @@ func clipThreshold(ctx context.Context, j *job, c engine.Caller, a []uint64) abi
 		return abi.BadArgument
 	}
 	out := u32(a[4])
-	if _, ok := c.Memory().Read(out, 4); !ok {
+	if _, ok := c.Read(out, 4); !ok {
 		return abi.InvalidMemoryAccess
 	}
 	n := im.img.Header().VoxelCount()

@@ -16,7 +16,7 @@ import (
 
 // importFunc implements one ABI import. args holds the parameters as
 // engine.HostFunc receives them; the returned status becomes the result.
-type importFunc func(ctx context.Context, j *job, c engine.Caller, args []uint64) abi.Status
+type importFunc func(ctx context.Context, j *job, c engine.Memory, args []uint64) abi.Status
 
 // implementations is the host's registration table: one entry per import
 // of abi.json, which a test checks in both directions.
@@ -86,17 +86,18 @@ func Imports() []engine.HostModule {
 // context, and turns a panic in the implementation (a host bug) into
 // INTERNAL instead of taking the host down; a guest exit passes through.
 func serve(name string, impl importFunc) engine.HostFunc {
-	return func(ctx context.Context, c engine.Caller, stack []uint64) {
+	return func(ctx context.Context, mem engine.Memory, stack []uint64) (bool, uint32) {
 		j := jobFrom(ctx)
 		if j == nil {
 			stack[0] = uint64(abi.Internal)
-			return
+			return false, 0
 		}
-		st := call(ctx, name, impl, j, c, stack)
+		st := call(ctx, name, impl, j, mem, stack)
 		if st == stopGuest {
-			c.Exit(1)
+			return true, 1
 		}
 		stack[0] = uint64(st)
+		return false, 0
 	}
 }
 
@@ -104,7 +105,7 @@ func serve(name string, impl importFunc) engine.HostFunc {
 // guest stopped; it never reaches the guest.
 const stopGuest abi.Status = math.MaxUint32
 
-func call(ctx context.Context, name string, impl importFunc, j *job, c engine.Caller, stack []uint64) (st abi.Status) {
+func call(ctx context.Context, name string, impl importFunc, j *job, c engine.Memory, stack []uint64) (st abi.Status) {
 	defer func() {
 		if r := recover(); r != nil {
 			j.h.log.Error("host function panicked", "import", name, "job", j.res.JobID, "panic", r)
@@ -120,41 +121,41 @@ func i32(v uint64) int32   { return int32(uint32(v)) }
 func f64(v uint64) float64 { return math.Float64frombits(v) }
 
 // readBytes returns a copy of guest memory [ptr, ptr+n).
-func readBytes(c engine.Caller, ptr, n uint32) ([]byte, bool) {
-	b, ok := c.Memory().Read(ptr, n)
+func readBytes(c engine.Memory, ptr, n uint32) ([]byte, bool) {
+	b, ok := c.Read(ptr, n)
 	if !ok {
 		return nil, false
 	}
 	return append([]byte(nil), b...), true
 }
 
-func readString(c engine.Caller, ptr, n uint32) (string, bool) {
-	b, ok := c.Memory().Read(ptr, n)
+func readString(c engine.Memory, ptr, n uint32) (string, bool) {
+	b, ok := c.Read(ptr, n)
 	if !ok {
 		return "", false
 	}
 	return string(b), true
 }
 
-func writeU32(c engine.Caller, ptr, v uint32) bool {
+func writeU32(c engine.Memory, ptr, v uint32) bool {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], v)
-	return c.Memory().Write(ptr, b[:])
+	return c.Write(ptr, b[:])
 }
 
-func writeF64(c engine.Caller, ptr uint32, v float64) bool {
+func writeF64(c engine.Memory, ptr uint32, v float64) bool {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-	return c.Memory().Write(ptr, b[:])
+	return c.Write(ptr, b[:])
 }
 
 // writeResult implements the caller-buffer convention: the full length
 // always goes to lenOut; the data only if it fits.
-func writeResult(c engine.Caller, data []byte, buf, bufCap, lenOut uint32) abi.Status {
+func writeResult(c engine.Memory, data []byte, buf, bufCap, lenOut uint32) abi.Status {
 	if st := reserveResult(c, len(data), buf, bufCap, lenOut); st != abi.OK {
 		return st
 	}
-	c.Memory().Write(buf, data)
+	c.Write(buf, data)
 	return abi.OK
 }
 
@@ -162,11 +163,11 @@ func writeResult(c engine.Caller, data []byte, buf, bufCap, lenOut uint32) abi.S
 // without writing it, so that an import with a side effect (claiming a
 // name, uploading a file) performs it only once the result will fit, and a
 // guest retrying with a larger buffer gets the same result.
-func reserveResult(c engine.Caller, n int, buf, bufCap, lenOut uint32) abi.Status {
+func reserveResult(c engine.Memory, n int, buf, bufCap, lenOut uint32) abi.Status {
 	if !writeU32(c, lenOut, uint32(n)) {
 		return abi.InvalidMemoryAccess
 	}
-	if _, ok := c.Memory().Read(buf, bufCap); !ok {
+	if _, ok := c.Read(buf, bufCap); !ok {
 		return abi.InvalidMemoryAccess
 	}
 	if uint64(n) > uint64(bufCap) {
@@ -175,11 +176,11 @@ func reserveResult(c engine.Caller, n int, buf, bufCap, lenOut uint32) abi.Statu
 	return abi.OK
 }
 
-func xfInputsGet(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfInputsGet(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	return writeResult(c, j.inputsJSON, u32(a[0]), u32(a[1]), u32(a[2]))
 }
 
-func xfJobInfoGet(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfJobInfoGet(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	info, _ := json.Marshal(map[string]any{
 		"job_id":     j.res.JobID,
 		"job_serial": j.opt.JobSerial,
@@ -211,7 +212,7 @@ func (j *job) setOutput(key string, value json.RawMessage) abi.Status {
 	return abi.OK
 }
 
-func xfOutputSet(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfOutputSet(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	key, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
@@ -234,7 +235,7 @@ func compactJSON(v []byte) json.RawMessage {
 	return b.Bytes()
 }
 
-func xfOutputUnitsSet(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfOutputUnitsSet(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	data, ok := readBytes(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
@@ -271,7 +272,7 @@ func xfOutputUnitsSet(_ context.Context, j *job, c engine.Caller, a []uint64) ab
 	return abi.OK
 }
 
-func xfFinish(_ context.Context, j *job, _ engine.Caller, _ []uint64) abi.Status {
+func xfFinish(_ context.Context, j *job, _ engine.Memory, _ []uint64) abi.Status {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.ended {
@@ -285,7 +286,7 @@ func xfFinish(_ context.Context, j *job, _ engine.Caller, _ []uint64) abi.Status
 	return abi.OK
 }
 
-func xfFail(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfFail(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	msg, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		msg = "guest called fail with a message outside its memory"
@@ -304,7 +305,7 @@ func xfFail(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
 	return stopGuest
 }
 
-func xfErrorSet(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfErrorSet(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	msg, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
@@ -318,14 +319,14 @@ func xfErrorSet(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Stat
 	return abi.OK
 }
 
-func xfErrorClear(_ context.Context, j *job, _ engine.Caller, _ []uint64) abi.Status {
+func xfErrorClear(_ context.Context, j *job, _ engine.Memory, _ []uint64) abi.Status {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.res.ErrorNote = ""
 	return abi.OK
 }
 
-func xfProgressSet(_ context.Context, j *job, _ engine.Caller, a []uint64) abi.Status {
+func xfProgressSet(_ context.Context, j *job, _ engine.Memory, a []uint64) abi.Status {
 	p := f64(a[0])
 	if !(p >= 0 && p <= 100) {
 		return abi.BadArgument
@@ -349,7 +350,7 @@ func xfProgressSet(_ context.Context, j *job, _ engine.Caller, a []uint64) abi.S
 	return abi.OK
 }
 
-func xfEstimatedDurationSet(_ context.Context, j *job, _ engine.Caller, a []uint64) abi.Status {
+func xfEstimatedDurationSet(_ context.Context, j *job, _ engine.Memory, a []uint64) abi.Status {
 	s := f64(a[0])
 	if !(s >= 0) || math.IsInf(s, 0) || s > 1e9 {
 		return abi.BadArgument
@@ -360,7 +361,7 @@ func xfEstimatedDurationSet(_ context.Context, j *job, _ engine.Caller, a []uint
 	return abi.OK
 }
 
-func xfLog(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfLog(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	level := i32(a[0])
 	msg, ok := readString(c, u32(a[1]), u32(a[2]))
 	if !ok {
@@ -372,7 +373,7 @@ func xfLog(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
 	return j.addLog(Level(level), "guest", neutralise(msg))
 }
 
-func xfActivityLog(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfActivityLog(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	level := i32(a[0])
 	title, ok := readString(c, u32(a[1]), u32(a[2]))
 	if !ok {
@@ -398,7 +399,7 @@ func validName(s string) bool {
 		!strings.ContainsAny(s, "/\\\x00")
 }
 
-func xfTempPathCreate(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfTempPathCreate(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	name, ok := readString(c, u32(a[0]), u32(a[1]))
 	if !ok {
 		return abi.InvalidMemoryAccess
@@ -409,7 +410,7 @@ func xfTempPathCreate(_ context.Context, j *job, c engine.Caller, a []uint64) ab
 	return j.createScratchPath(c, name, u32(a[2]), u32(a[3]), u32(a[4]))
 }
 
-func xfRelatedPathCreate(_ context.Context, j *job, c engine.Caller, a []uint64) abi.Status {
+func xfRelatedPathCreate(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
 	p, ok1 := readString(c, u32(a[0]), u32(a[1]))
 	postfix, ok2 := readString(c, u32(a[2]), u32(a[3]))
 	if !ok1 || !ok2 {
@@ -428,7 +429,7 @@ func xfRelatedPathCreate(_ context.Context, j *job, c engine.Caller, a []uint64)
 
 // createScratchPath returns a fresh scratch path for name, claiming it only
 // when the result fits the guest's buffer.
-func (j *job) createScratchPath(c engine.Caller, name string, buf, bufCap, lenOut uint32) abi.Status {
+func (j *job) createScratchPath(c engine.Memory, name string, buf, bufCap, lenOut uint32) abi.Status {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	rel := j.freeScratchName(name)
@@ -437,7 +438,7 @@ func (j *job) createScratchPath(c engine.Caller, name string, buf, bufCap, lenOu
 		return st
 	}
 	j.claimed[rel] = true
-	c.Memory().Write(buf, []byte(p))
+	c.Write(buf, []byte(p))
 	return abi.OK
 }
 

@@ -41,11 +41,6 @@ func (m fakeMemory) Write(off uint32, b []byte) bool {
 	return true
 }
 
-type exitPanic struct{}
-
-func (c *fakeCaller) Memory() engine.Memory { return fakeMemory{c} }
-func (c *fakeCaller) Exit(uint32)           { c.exited = true; panic(exitPanic{}) }
-
 // Guest memory layout used by the tests.
 const (
 	strAt  = 0x0000 // strings passed to the host
@@ -173,20 +168,11 @@ func (h *harness) call(name string, args ...uint64) abi.Status {
 		stack = make([]uint64, 1)
 	}
 	hostFn := serve(name, implementations[name])
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(exitPanic); !ok {
-					panic(r)
-				}
-			}
-		}()
-		hostFn(withJob(context.Background(), h.j), h.c, stack)
-	}()
-	st := abi.Status(stack[0])
-	if h.c.exited {
-		return st
+	if exit, _ := hostFn(withJob(context.Background(), h.j), fakeMemory{h.c}, stack); exit {
+		h.c.exited = true
+		return abi.Status(stack[0])
 	}
+	st := abi.Status(stack[0])
 	if !slices.Contains(f.Statuses, st.String()) && st != abi.Internal {
 		h.t.Errorf("%s returned %s, which abi.json does not document for it", name, st)
 	}

@@ -55,13 +55,13 @@ type job struct {
 }
 
 func (h *Host) newJob(task *Task, opt RunOptions) (*job, error) {
-	dir, err := os.MkdirTemp(h.scratch, "xfhost-job-")
+	dir, err := h.scratch.get()
 	if err != nil {
 		return nil, fmt.Errorf("host: create scratch directory: %w", err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		os.RemoveAll(dir)
+		h.scratch.put(dir)
 		return nil, fmt.Errorf("host: open scratch directory: %w", err)
 	}
 	j := &job{
@@ -94,7 +94,7 @@ func (j *job) close() {
 		j.h.log.Info("kept scratch directory of failed job", "job", j.res.JobID, "dir", j.scratchDir)
 		return
 	}
-	if err := os.RemoveAll(j.scratchDir); err != nil {
+	if err := j.h.scratch.put(j.scratchDir); err != nil {
 		j.h.log.Warn("remove scratch directory", "job", j.res.JobID, "err", err)
 	}
 }

@@ -73,6 +73,7 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	progress := newProgressPrinter(c.App.ErrWriter, c.String("log-format") == "json")
 	res, err := h.RunModule(ctx, wasm, inputs, host.RunOptions{
 		OnProgress:  progress.progress,

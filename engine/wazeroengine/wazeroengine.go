@@ -191,31 +191,18 @@ func classify(ctx context.Context, err error) error {
 
 func adapt(fn engine.HostFunc) api.GoModuleFunc {
 	return func(ctx context.Context, mod api.Module, stack []uint64) {
-		fn(ctx, caller{ctx: ctx, mod: mod}, stack)
+		// api.Memory has engine.Memory's method set, so no wrapper (and no
+		// allocation) is needed.
+		var mem engine.Memory = noMemory{}
+		if m := mod.Memory(); m != nil {
+			mem = m
+		}
+		if exit, code := fn(ctx, mem, stack); exit {
+			_ = mod.CloseWithExitCode(ctx, code)
+			panic(sys.NewExitError(code)) // how wazero unwinds a guest, as its proc_exit does
+		}
 	}
 }
-
-type caller struct {
-	ctx context.Context
-	mod api.Module
-}
-
-func (c caller) Memory() engine.Memory {
-	if m := c.mod.Memory(); m != nil {
-		return memory{m}
-	}
-	return noMemory{}
-}
-
-func (c caller) Exit(code uint32) {
-	_ = c.mod.CloseWithExitCode(c.ctx, code)
-	panic(sys.NewExitError(code))
-}
-
-type memory struct{ m api.Memory }
-
-func (m memory) Read(off, n uint32) ([]byte, bool) { return m.m.Read(off, n) }
-func (m memory) Write(off uint32, b []byte) bool   { return m.m.Write(off, b) }
 
 // noMemory serves a guest that exports no memory: every access is out of
 // bounds, except an empty one.
