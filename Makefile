@@ -27,8 +27,15 @@ guests: build
 generate:
 	$(GO) generate ./abi
 
-vet:
+STATICCHECK := $(BUILD)/bin/staticcheck
+
+$(STATICCHECK):
+	GOBIN=$(abspath $(BUILD))/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+vet: $(STATICCHECK)
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) ./guests/...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./guests/...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 

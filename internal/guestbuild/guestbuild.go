@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 
 	"github.com/xfhost/xfhost/taskmodule"
 )
@@ -46,7 +45,11 @@ func Go(ctx context.Context, outDir, name string) ([]byte, error) {
 // Package builds the Go guest package in dir.
 func Package(ctx context.Context, outDir, dir string) ([]byte, error) {
 	out := filepath.Join(outDir, filepath.Base(dir)+".wasm")
-	cmd := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", out, ".")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("guestbuild: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-o", out, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOEXPERIMENT=")
 	if msg, err := cmd.CombinedOutput(); err != nil {
