@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/engine/wazeroengine"
@@ -427,4 +428,31 @@ func TestConcurrentJobsAreIsolated(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+func TestDeadlineStopsGuest(t *testing.T) {
+	e := newEnv(t)
+	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(),
+		Limits: host.Limits{LogBytes: 1 << 10, OutputBytes: 1 << 10, ImageBytes: 1 << 20, Deadline: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	task, err := h.Load(context.Background(), spinModule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Run(context.Background(), task, []byte(`{}`), host.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFailed(t, res, "deadline exceeded")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	res, err = h.Run(ctx, task, []byte(`{}`), host.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFailed(t, res, "job cancelled")
 }

@@ -1,17 +1,17 @@
 package host
 
 import (
-	"crypto/rand"
-	"encoding/binary"
+	"sync/atomic"
 
 	"github.com/xfhost/xfhost/abi"
 	"github.com/xfhost/xfhost/omni"
 )
 
 // A handle packs a kind (4 bits), a generation (12 bits) and a slot number
-// plus one (16 bits). Generations start at a random value per job and
-// advance on every close, so a closed handle, a handle of another job or a
-// guessed number is rejected rather than aliasing a live object.
+// plus one (16 bits). Tables are per job, so a handle can only ever name an
+// object of the job that holds it. Generations come from one counter per
+// host, so a closed handle, or a handle another job received within the
+// last 4096 handles, is rejected instead of aliasing a live object.
 const (
 	kindImage  = 1
 	maxHandles = 1<<16 - 1
@@ -24,7 +24,7 @@ const (
 type handleTable struct {
 	slots []handleSlot
 	free  []int
-	gen   uint32
+	gen   *atomic.Uint32 // shared by the host's jobs
 }
 
 type handleSlot struct {
@@ -40,11 +40,7 @@ type jobImage struct {
 	bytes    int64 // counted against the job's image quota
 }
 
-func newHandleTable() handleTable {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return handleTable{gen: binary.LittleEndian.Uint32(b[:]) & genMask}
-}
+func newHandleTable(gen *atomic.Uint32) handleTable { return handleTable{gen: gen} }
 
 func (t *handleTable) add(im *jobImage) (uint32, bool) {
 	var slot int
@@ -57,13 +53,14 @@ func (t *handleTable) add(im *jobImage) (uint32, bool) {
 		slot = len(t.slots)
 		t.slots = append(t.slots, handleSlot{})
 	}
-	t.gen = (t.gen + 1) & genMask
-	t.slots[slot] = handleSlot{gen: t.gen, image: im}
-	return kindImage<<kindShift | t.gen<<genShift | uint32(slot+1), true
+	gen := t.gen.Add(1) & genMask
+	t.slots[slot] = handleSlot{gen: gen, image: im}
+	return kindImage<<kindShift | gen<<genShift | uint32(slot+1), true
 }
 
-// image resolves a handle; status is INVALID_HANDLE for unknown or closed
-// handles and TYPE_MISMATCH for live handles of another kind.
+// image resolves a handle; status is INVALID_HANDLE for unknown, closed
+// or foreign handles. (Images are the only kind of handle in ABI 1.0; a
+// live handle of another kind will give TYPE_MISMATCH.)
 func (t *handleTable) image(h uint32) (*jobImage, abi.Status) {
 	slot := int(h&slotMask) - 1
 	if h>>kindShift != kindImage {

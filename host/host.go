@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/xfhost/xfhost/abi"
@@ -56,8 +57,10 @@ type Host struct {
 	engine  engine.Engine
 	store   fss.Store
 	scratch *scratchPool
-	limits  Limits
-	log     *slog.Logger
+	// handleGen numbers handles across all jobs; see handleTable.
+	handleGen atomic.Uint32
+	limits    Limits
+	log       *slog.Logger
 }
 
 // New creates a host. The engine must have been created with Imports().

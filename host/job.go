@@ -71,7 +71,7 @@ func (h *Host) newJob(task *Task, opt RunOptions) (*job, error) {
 		outBytes: map[string]int{},
 		uploaded: map[string]bool{},
 		claimed:  map[string]bool{},
-		images:   newHandleTable(),
+		images:   newHandleTable(&h.handleGen),
 		start:    time.Now(),
 	}
 	j.res = Result{
