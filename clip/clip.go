@@ -36,6 +36,25 @@ func voxels[T number](b []byte) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
+// newImageLike allocates a zeroed image with src's geometry (size,
+// spacing, origin, axes) and the data type dt. Calibrations are not
+// inherited: they describe src's values, not the result's.
+func newImageLike(src *omni.Image, dt omni.DataType) (*omni.Image, error) {
+	return newImageSized(src, src.Header().Size, dt)
+}
+
+// newImageSized is newImageLike with another size (crop, resample).
+func newImageSized(src *omni.Image, size [3]int, dt omni.DataType) (*omni.Image, error) {
+	h := src.Header()
+	h.Size = size
+	h.DataType = dt
+	h.ByteOrder = omni.NativeByteOrder()
+	h.Calibrations = nil
+	h.DefaultUnitType = ""
+	h.PixelFiles = nil
+	return omni.New(h)
+}
+
 // slabs splits [0, n) into contiguous ranges, one per worker, and runs fn
 // on them in parallel. Ranges are large so each worker streams memory.
 func slabs(ctx context.Context, n int, fn func(lo, hi int)) error {
@@ -245,12 +264,7 @@ func Threshold(ctx context.Context, img *omni.Image, b Bounds) (*omni.Image, err
 	if (b.HasLower && math.IsNaN(b.Lower)) || (b.HasUpper && math.IsNaN(b.Upper)) {
 		return nil, errors.New("clip: threshold: a bound is NaN")
 	}
-	h := *img.Header()
-	h.DataType = omni.Uint8
-	h.Calibrations = nil
-	h.DefaultUnitType = ""
-	h.PixelFiles = nil
-	out, err := omni.New(&h)
+	out, err := newImageLike(img, omni.Uint8)
 	if err != nil {
 		return nil, err
 	}
