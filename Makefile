@@ -2,7 +2,7 @@
 GO      ?= go
 BUILD   ?= build
 XFHOST  := $(BUILD)/xfhost
-GUESTS  := statminmax clipthreshold corethreshold
+GUESTS  := statminmax clipthreshold corethreshold imagepixelsminmax histogramplot
 DEMO    := $(BUILD)/demo
 SIZE    ?= 128
 

@@ -15,7 +15,7 @@ func TestDefinitionLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Version.String() != "1.0" {
+	if s.Version.String() != "1.1" {
 		t.Errorf("version = %s", s.Version)
 	}
 	if _, ok := s.Function("xf", "finish"); !ok {

@@ -5,7 +5,7 @@ package abi
 // Status is the i32 result of every import.
 type Status uint32
 
-// Status codes of ABI 1.0.
+// Status codes of ABI 1.1.
 const (
 	// OK: The call succeeded.
 	OK Status = 0

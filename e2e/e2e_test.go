@@ -41,7 +41,7 @@ func guest(t testing.TB, name string) []byte {
 			return
 		}
 		ctx := context.Background()
-		for _, n := range []string{"statminmax", "clipthreshold", "corethreshold"} {
+		for _, n := range []string{"statminmax", "clipthreshold", "corethreshold", "imagepixelsminmax", "histogramplot"} {
 			if modules[n], buildErr = guestbuild.Go(ctx, buildDir, n); buildErr != nil {
 				return
 			}

@@ -119,6 +119,9 @@ func CheckModule(mod *taskmodule.Module) error {
 	if !spec.Version.Supports(gv) {
 		return fmt.Errorf("task module is built for ABI %s, this host implements ABI %s", gv, spec.Version)
 	}
+	if !exportsMemory(mod) {
+		return errors.New(`task module does not export its linear memory as "memory"`)
+	}
 	var bad []string
 	for _, im := range mod.Imports {
 		if im.Module != "xf" && im.Module != "clip" {
@@ -250,4 +253,13 @@ func specSignature(f *abi.Function) string {
 		}
 	}
 	return ft.String()
+}
+
+func exportsMemory(mod *taskmodule.Module) bool {
+	for _, e := range mod.Exports {
+		if e.Name == "memory" && e.Kind == wasmfile.ExternMemory {
+			return true
+		}
+	}
+	return false
 }

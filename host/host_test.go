@@ -30,7 +30,9 @@ func TestCheckModule(t *testing.T) {
 		errs    []string
 	}{
 		{"good", taskmodule.Version{Major: 1}, good, nil},
-		{"newer minor", taskmodule.Version{Major: 1, Minor: 7}, good, []string{"built for ABI 1.7", "implements ABI 1.0"}},
+		{"newer minor", taskmodule.Version{Major: 1, Minor: 7}, good, []string{"built for ABI 1.7", "implements ABI " + spec.Version.String()}},
+		{"import newer than the marker", taskmodule.Version{Major: 1}, []wasmfile.Import{funcImport("clip", "median", i32, i32, i32)},
+			[]string{"clip.median (since ABI 1.1, module declares 1.0)"}},
 		{"other major", taskmodule.Version{Major: 2}, good, []string{"built for ABI 2.0"}},
 		{"unknown imports", taskmodule.Version{Major: 1}, append(good[:1:1], funcImport("xf", "spawn_job"), funcImport("clip", "fft")),
 			[]string{"xf.spawn_job (not defined", "clip.fft (not defined"}},
@@ -41,7 +43,7 @@ func TestCheckModule(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := CheckModule(&taskmodule.Module{ABIVersion: c.version, Imports: c.imports})
+			err := CheckModule(&taskmodule.Module{ABIVersion: c.version, Imports: c.imports, Exports: memoryExport})
 			if c.errs == nil {
 				if err != nil {
 					t.Fatal(err)
@@ -57,6 +59,15 @@ func TestCheckModule(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+var memoryExport = []wasmfile.Export{{Name: "memory", Kind: wasmfile.ExternMemory}}
+
+func TestCheckModuleWantsMemory(t *testing.T) {
+	err := CheckModule(&taskmodule.Module{ABIVersion: taskmodule.Version{Major: 1}})
+	if err == nil || !strings.Contains(err.Error(), `"memory"`) {
+		t.Errorf("module without memory: %v", err)
 	}
 }
 

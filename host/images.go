@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
-	"math"
 	"path"
 
 	"github.com/xfhost/xfhost/abi"
-	"github.com/xfhost/xfhost/clip"
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/omni"
 )
@@ -361,76 +358,4 @@ func xfOutputImageSet(ctx context.Context, j *job, c engine.Memory, a []uint64) 
 		return st
 	}
 	return j.setOutput(key, value)
-}
-
-func clipMinMax(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
-	im, st := j.image(u32(a[0]))
-	if st != abi.OK {
-		return st
-	}
-	var mask *omni.Image
-	if h := u32(a[1]); h != 0 {
-		m, st := j.image(h)
-		if st != abi.OK {
-			return st
-		}
-		mask = m.img
-	}
-	minOut, maxOut := u32(a[2]), u32(a[3])
-	if _, ok := c.Read(minOut, 8); !ok {
-		return abi.InvalidMemoryAccess
-	}
-	if _, ok := c.Read(maxOut, 8); !ok {
-		return abi.InvalidMemoryAccess
-	}
-	lo, hi, err := clip.MinMax(ctx, im.img, mask)
-	switch {
-	case errors.Is(err, clip.ErrSizeMismatch):
-		return abi.BadArgument
-	case errors.Is(err, clip.ErrEmpty):
-		return abi.NotFound
-	case err != nil:
-		return kernelStatus(ctx, err)
-	}
-	writeF64(c, minOut, lo)
-	writeF64(c, maxOut, hi)
-	return abi.OK
-}
-
-func clipThreshold(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
-	im, st := j.image(u32(a[0]))
-	if st != abi.OK {
-		return st
-	}
-	flags := u32(a[3])
-	if flags&^3 != 0 {
-		return abi.BadArgument
-	}
-	b := clip.Bounds{Lower: f64(a[1]), Upper: f64(a[2]), HasLower: flags&1 != 0, HasUpper: flags&2 != 0}
-	if (b.HasLower && math.IsNaN(b.Lower)) || (b.HasUpper && math.IsNaN(b.Upper)) {
-		return abi.BadArgument
-	}
-	out := u32(a[4])
-	if _, ok := c.Read(out, 4); !ok {
-		return abi.InvalidMemoryAccess
-	}
-	n := im.img.Header().VoxelCount()
-	if !j.reserveImageBytes(n) {
-		return abi.LimitExceeded
-	}
-	seg, err := clip.Threshold(ctx, im.img, b)
-	if err != nil {
-		j.reserveImageBytes(-n)
-		return kernelStatus(ctx, err)
-	}
-	return j.addImage(c, &jobImage{img: seg, writable: true, bytes: n}, out)
-}
-
-// kernelStatus maps an unexpected kernel error; a cancelled job's kernel
-// returns quickly and the engine then stops the guest.
-func kernelStatus(ctx context.Context, err error) abi.Status {
-	if ctx.Err() != nil {
-		return abi.LimitExceeded
-	}
-	return abi.Internal
 }

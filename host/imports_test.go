@@ -463,6 +463,134 @@ func TestImportStatuses(t *testing.T) {
 		h.want(abi.InvalidMemoryAccess, "clip.threshold", uint64(input), f(1), f(2), 3, bad)
 	})
 
+	t.Run("kernels of ABI 1.1", func(t *testing.T) {
+		h.t = t
+		in, sg := uint64(input), uint64(seg)
+		k, kn := h.str(strAt, "mask")
+		h.want(abi.OK, "xf.image_open", k, kn, outAt)
+		small := uint64(h.u32(outAt))
+		h.want(abi.OK, "clip.threshold", in, f(100), 0, 1, outAt)
+		empty := uint64(h.u32(outAt))
+		newImage := func(name string, args ...uint64) uint64 {
+			t.Helper()
+			h.want(abi.OK, name, append(args, outAt)...)
+			return uint64(h.u32(outAt))
+		}
+
+		h.want(abi.OK, "clip.stats", in, 0, bufAt)
+		if mn, mx, mean, n := h.f64(bufAt), h.f64(bufAt+8), h.f64(bufAt+24), binary.LittleEndian.Uint64(h.c.mem[bufAt+40:]); mn != 0 || mx != 23 || mean != 11.5 || n != 24 {
+			t.Errorf("stats = %v %v %v %v", mn, mx, mean, n)
+		}
+		h.want(abi.OK, "clip.stats", in, sg, bufAt)
+		if n := binary.LittleEndian.Uint64(h.c.mem[bufAt+40:]); n != 5 {
+			t.Errorf("masked count = %d, want 5", n)
+		}
+		h.want(abi.BadArgument, "clip.stats", in, small, bufAt)
+		h.want(abi.NotFound, "clip.stats", in, empty, bufAt)
+		h.want(abi.InvalidMemoryAccess, "clip.stats", in, 0, bad)
+		h.want(abi.InvalidHandle, "clip.stats", 77, 0, bufAt)
+
+		h.checkBuffer("clip.histogram", in, 0, 4, 0, 0, 0)
+		if h.u32(outAt) != 4*32 {
+			t.Errorf("4 bins take %d bytes", h.u32(outAt))
+		}
+		if count := binary.LittleEndian.Uint64(h.c.mem[bufAt+24:]); count != 6 {
+			t.Errorf("first bin count = %d, want 6", count)
+		}
+		h.want(abi.OK, "clip.histogram", in, 0, 0, 0, 0, 2, bufAt, bufCap, outAt)
+		if h.u32(outAt) != 24*32 {
+			t.Errorf("integer bins take %d bytes, want 24 bins", h.u32(outAt))
+		}
+		h.want(abi.BadArgument, "clip.histogram", in, 0, 4, 0, 0, 4, bufAt, bufCap, outAt)
+		h.want(abi.NotFound, "clip.histogram", in, empty, 4, 0, 0, 0, bufAt, bufCap, outAt)
+		h.want(abi.InvalidHandle, "clip.histogram", in, 99, 4, 0, 0, 0, bufAt, bufCap, outAt)
+
+		binary.LittleEndian.PutUint64(h.c.mem[str2At:], math.Float64bits(5))
+		binary.LittleEndian.PutUint64(h.c.mem[str2At+8:], math.Float64bits(10))
+		labels := newImage("clip.threshold_multi", in, str2At, 2)
+		h.want(abi.OK, "clip.minmax", labels, 0, out2At, out2At+8)
+		if h.f64(out2At) != 0 || h.f64(out2At+8) != 2 {
+			t.Errorf("multi-threshold labels %v..%v, want 0..2", h.f64(out2At), h.f64(out2At+8))
+		}
+		h.want(abi.BadArgument, "clip.threshold_multi", in, str2At, 0, outAt)
+		h.want(abi.InvalidMemoryAccess, "clip.threshold_multi", in, bad, 2, outAt)
+
+		newImage("clip.mask", in, sg)
+		h.want(abi.BadArgument, "clip.mask", in, small, outAt)
+		h.want(abi.InvalidHandle, "clip.mask", in, 0, outAt)
+
+		newImage("clip.convert", in, 7)
+		h.want(abi.BadArgument, "clip.convert", in, 0, outAt)
+		h.want(abi.BadArgument, "clip.convert", in, 9, outAt)
+		h.want(abi.InvalidMemoryAccess, "clip.convert", in, 1, bad)
+
+		newImage("clip.arith_scalar", in, 0, f(1))
+		h.want(abi.BadArgument, "clip.arith_scalar", in, 9, f(1), outAt)
+		h.want(abi.BadArgument, "clip.arith_scalar", in, 0, f(math.NaN()), outAt)
+		newImage("clip.arith", in, in, 4)
+		h.want(abi.BadArgument, "clip.arith", in, small, 0, outAt)
+		h.want(abi.BadArgument, "clip.arith", in, in, 5, outAt)
+
+		newImage("clip.gaussian", in, f(0.5))
+		h.want(abi.BadArgument, "clip.gaussian", in, f(-1), outAt)
+		newImage("clip.median", in, 1)
+		h.want(abi.BadArgument, "clip.median", in, 0, outAt)
+
+		newImage("clip.morphology", sg, 0, 6, 1)
+		h.want(abi.BadArgument, "clip.morphology", sg, 0, 7, 1, outAt)
+		h.want(abi.BadArgument, "clip.morphology", sg, 9, 6, 1, outAt)
+		h.want(abi.BadArgument, "clip.morphology", sg, 0, 6, 0, outAt)
+
+		h.want(abi.OK, "clip.label", sg, 26, outAt, out2At)
+		lab := uint64(h.u32(outAt))
+		if n := h.u32(out2At); n != 1 {
+			t.Errorf("label count = %d, want 1", n)
+		}
+		h.want(abi.InvalidMemoryAccess, "clip.label", sg, 26, outAt, bad)
+		h.want(abi.BadArgument, "clip.label", sg, 5, outAt, out2At)
+		h.checkBuffer("clip.component_sizes", lab)
+		if n := binary.LittleEndian.Uint64(h.c.mem[bufAt:]); h.u32(outAt) != 8 || n != 5 {
+			t.Errorf("component sizes: %d bytes, first %d", h.u32(outAt), n)
+		}
+		h.want(abi.TypeMismatch, "clip.component_sizes", in, bufAt, bufCap, outAt)
+
+		newImage("clip.keep_largest", sg, 6, 1)
+		h.want(abi.BadArgument, "clip.keep_largest", sg, 6, 0, outAt)
+		newImage("clip.remove_small", sg, 6, 2)
+		h.want(abi.BadArgument, "clip.remove_small", sg, 0, 2, outAt)
+
+		newImage("clip.distance_transform", sg)
+		h.want(abi.InvalidHandle, "clip.distance_transform", 0, outAt)
+
+		h.want(abi.OK, "clip.bvtv", sg, 0, out2At)
+		if v := h.f64(out2At); v != 5.0/24 {
+			t.Errorf("bvtv = %v, want 5/24", v)
+		}
+		h.want(abi.NotFound, "clip.bvtv", sg, empty, out2At)
+		h.want(abi.BadArgument, "clip.bvtv", sg, small, out2At)
+
+		newImage("clip.crop", in, 1, 1, 0, 2, 2, 2)
+		h.want(abi.BadArgument, "clip.crop", in, 3, 0, 0, 2, 1, 1, outAt)
+		h.want(abi.BadArgument, "clip.crop", in, 0, 0, 0, 0, 1, 1, outAt)
+
+		h.want(abi.OK, "clip.bounding_box", sg, bufAt)
+		if x, sx := h.u32(bufAt), h.u32(bufAt+12); x != 0 || sx != 4 {
+			t.Errorf("bounding box x %d size %d", x, sx)
+		}
+		h.want(abi.NotFound, "clip.bounding_box", empty, bufAt)
+		h.want(abi.InvalidMemoryAccess, "clip.bounding_box", sg, bad)
+
+		newImage("clip.resample", in, f(2), f(2), f(1), 1)
+		h.want(abi.BadArgument, "clip.resample", in, f(0), f(1), f(1), 0, outAt)
+		h.want(abi.BadArgument, "clip.resample", in, f(1), f(1), f(1), 5, outAt)
+
+		limit := h.j.h.limits.ImageBytes
+		h.j.h.limits.ImageBytes = h.j.imageBytes + 10
+		h.want(abi.LimitExceeded, "clip.gaussian", in, f(1), outAt)
+		h.want(abi.LimitExceeded, "clip.resample", in, f(2), f(2), f(2), 1, outAt)
+		h.j.h.limits.ImageBytes = limit
+	})
+
 	t.Run("image outputs and close", func(t *testing.T) {
 		h.t = t
 		k, kn := h.str(strAt, "min")

@@ -100,13 +100,16 @@ func packCommand() *cli.Command {
 		Usage:     "embed metadata.json and interface.json into a .wasm, making a task module",
 		ArgsUsage: "IN.wasm",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "metadata", Usage: "metadata.json `FILE`", Required: true},
-			&cli.StringFlag{Name: "interface", Usage: "interface.json `FILE`", Required: true},
-			&cli.StringFlag{Name: "o", Usage: "output `FILE`", Required: true},
+			&cli.StringFlag{Name: "metadata", Usage: "metadata.json `FILE`"},
+			&cli.StringFlag{Name: "interface", Usage: "interface.json `FILE`"},
+			&cli.StringFlag{Name: "o", Usage: "output `FILE`"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return cli.Exit("pack: want exactly one IN.wasm argument", 2)
+			}
+			if err := requireFlags(c, "metadata", "interface", "o"); err != nil {
+				return err
 			}
 			wasm, err := os.ReadFile(c.Args().First())
 			if err != nil {

@@ -32,7 +32,7 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "xfhost",
 		Usage: "run XamFlow task types as sandboxed WebAssembly modules",
 		Commands: []*cli.Command{
@@ -42,5 +42,31 @@ func newApp() *cli.App {
 			imageCommand(),
 		},
 		HideHelpCommand: true,
+		// main reports errors and chooses exit codes; cli must not exit.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   usageError,
 	}
+	var setUsage func([]*cli.Command)
+	setUsage = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			c.OnUsageError = usageError
+			setUsage(c.Subcommands)
+		}
+	}
+	setUsage(app.Commands)
+	return app
+}
+
+// usageError turns a flag parsing error into exit code 2.
+func usageError(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), 2) }
+
+// requireFlags reports missing mandatory flags as a usage error. (cli's own
+// Required check fails before OnUsageError applies, with exit code 1.)
+func requireFlags(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if !c.IsSet(n) {
+			return cli.Exit(fmt.Sprintf("%s: flag --%s is required", c.Command.Name, n), 2)
+		}
+	}
+	return nil
 }

@@ -28,7 +28,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "inputs", Usage: "JSON `FILE` with the job's inputs object"},
 			&cli.StringSliceFlag{Name: "input", Usage: "set one input: `KEY=JSON` (repeatable; overrides --inputs)"},
 			&cli.StringSliceFlag{Name: "image", Usage: "set an Image input from an .omni file on the store: `KEY=REF`"},
-			&cli.StringFlag{Name: "fss", Usage: "file store: a local `DIR`", Required: true},
+			&cli.StringFlag{Name: "fss", Usage: "file store: a local `DIR`"},
 			&cli.StringFlag{Name: "out", Usage: "also write the outputs JSON to `FILE`"},
 			&cli.StringFlag{Name: "result", Usage: "write the full job result (state, log, progress, timings) to `FILE`"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
@@ -43,6 +43,9 @@ func runCommand() *cli.Command {
 func runAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return cli.Exit("run: want exactly one TASK.wasm argument", 2)
+	}
+	if err := requireFlags(c, "fss"); err != nil {
+		return err
 	}
 	ctx := c.Context
 	logger, err := newLogger(c.String("log-format"), c.App.ErrWriter)

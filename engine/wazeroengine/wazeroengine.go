@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -194,7 +195,8 @@ func adapt(fn engine.HostFunc) api.GoModuleFunc {
 		// api.Memory has engine.Memory's method set, so no wrapper (and no
 		// allocation) is needed.
 		var mem engine.Memory = noMemory{}
-		if m := mod.Memory(); m != nil {
+		// A module without memory yields a typed nil, hence reflect.
+		if m := mod.Memory(); m != nil && !reflect.ValueOf(m).IsNil() {
 			mem = m
 		}
 		if exit, code := fn(ctx, mem, stack); exit {

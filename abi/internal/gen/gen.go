@@ -98,6 +98,8 @@ func goParamType(wasmOrABI string) string {
 		return "float64"
 	case "ptr":
 		return "unsafe.Pointer"
+	case "u64":
+		return "uint64"
 	default:
 		return "uint32"
 	}

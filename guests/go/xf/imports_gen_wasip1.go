@@ -8,7 +8,7 @@ import "unsafe"
 
 // The ABI version marker: the host reads it from the export list.
 //
-//go:wasmexport xf_abi_version_1_0
+//go:wasmexport xf_abi_version_1_1
 func abiVersionMarker() {}
 
 //go:wasmimport xf inputs_get
@@ -85,3 +85,60 @@ func clipMinmax(image uint32, mask uint32, minOut unsafe.Pointer, maxOut unsafe.
 
 //go:wasmimport clip threshold
 func clipThreshold(image uint32, lower float64, upper float64, flags uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip stats
+func clipStats(image uint32, mask uint32, out unsafe.Pointer) Status
+
+//go:wasmimport clip histogram
+func clipHistogram(image uint32, mask uint32, bins uint32, lower float64, upper float64, flags uint32, buf unsafe.Pointer, bufCap uint32, lenOut unsafe.Pointer) Status
+
+//go:wasmimport clip threshold_multi
+func clipThresholdMulti(image uint32, levels unsafe.Pointer, levelsCount uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip mask
+func clipMask(image uint32, mask uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip convert
+func clipConvert(image uint32, dataType uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip arith_scalar
+func clipArithScalar(image uint32, op uint32, value float64, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip arith
+func clipArith(a uint32, b uint32, op uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip gaussian
+func clipGaussian(image uint32, sigmaMm float64, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip median
+func clipMedian(image uint32, radius uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip morphology
+func clipMorphology(image uint32, op uint32, connectivity uint32, radius uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip label
+func clipLabel(image uint32, connectivity uint32, handleOut unsafe.Pointer, countOut unsafe.Pointer) Status
+
+//go:wasmimport clip component_sizes
+func clipComponentSizes(labels uint32, buf unsafe.Pointer, bufCap uint32, lenOut unsafe.Pointer) Status
+
+//go:wasmimport clip keep_largest
+func clipKeepLargest(image uint32, connectivity uint32, n uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip remove_small
+func clipRemoveSmall(image uint32, connectivity uint32, minSize uint64, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip distance_transform
+func clipDistanceTransform(image uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip bvtv
+func clipBvtv(segmentation uint32, mask uint32, out unsafe.Pointer) Status
+
+//go:wasmimport clip crop
+func clipCrop(image uint32, x uint32, y uint32, z uint32, sizeX uint32, sizeY uint32, sizeZ uint32, handleOut unsafe.Pointer) Status
+
+//go:wasmimport clip bounding_box
+func clipBoundingBox(image uint32, out unsafe.Pointer) Status
+
+//go:wasmimport clip resample
+func clipResample(image uint32, factorX float64, factorY float64, factorZ float64, interpolation uint32, handleOut unsafe.Pointer) Status

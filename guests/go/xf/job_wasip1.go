@@ -285,31 +285,3 @@ func (im *Image) Write(b Box, buf []byte) error {
 // Close releases the image.
 func (im *Image) Close() error { return check("xf.image_close", "", xfImageClose(im.handle)) }
 
-// MinMax returns the smallest and largest raw voxel values, only where mask
-// is non-zero if mask is not nil. It runs natively on the host.
-func MinMax(im, mask *Image) (lo, hi float64, err error) {
-	var m uint32
-	if mask != nil {
-		m = mask.handle
-	}
-	err = check("clip.minmax", "", clipMinmax(im.handle, m, unsafe.Pointer(&lo), unsafe.Pointer(&hi)))
-	return lo, hi, err
-}
-
-// Threshold returns a uint8 segmentation: 1 where lower <= v <= upper. A nil
-// bound is unbounded. It runs natively on the host.
-func Threshold(im *Image, lower, upper *float64) (*Image, error) {
-	var lo, hi float64
-	var flags uint32
-	if lower != nil {
-		lo, flags = *lower, flags|1
-	}
-	if upper != nil {
-		hi, flags = *upper, flags|2
-	}
-	var h uint32
-	if err := check("clip.threshold", "", clipThreshold(im.handle, lo, hi, flags, unsafe.Pointer(&h))); err != nil {
-		return nil, err
-	}
-	return newImage("threshold result", h)
-}

@@ -3,7 +3,7 @@
 package xf
 
 // ABIVersion is the ABI version these bindings implement.
-const ABIVersion = "1.0"
+const ABIVersion = "1.1"
 
 // Status codes returned by host calls.
 const (
