@@ -5,6 +5,11 @@ XFHOST  := $(BUILD)/xfhost
 GUESTS  := statminmax clipthreshold corethreshold imagepixelsminmax histogramplot
 DEMO    := $(BUILD)/demo
 SIZE    ?= 128
+# The SIMD kernels need Go's simd experiment, which exists on amd64 only;
+# elsewhere the scalar kernels are built.
+ifeq ($(shell $(GO) env GOARCH),amd64)
+export GOEXPERIMENT ?= simd
+endif
 
 .PHONY: all build guests test vet demo bench generate clean
 
@@ -18,7 +23,7 @@ guests: build
 	@mkdir -p $(BUILD)/guests
 	@for g in $(GUESTS); do \
 		echo "guest $$g"; \
-		GOOS=wasip1 GOARCH=wasm $(GO) build -trimpath -o $(BUILD)/guests/$$g.plain.wasm ./guests/go/$$g || exit 1; \
+		GOEXPERIMENT= GOOS=wasip1 GOARCH=wasm $(GO) build -trimpath -o $(BUILD)/guests/$$g.plain.wasm ./guests/go/$$g || exit 1; \
 		$(XFHOST) pack --metadata guests/go/$$g/metadata.json --interface guests/go/$$g/interface.json \
 			-o $(BUILD)/guests/$$g.wasm $(BUILD)/guests/$$g.plain.wasm || exit 1; \
 		rm -f $(BUILD)/guests/$$g.plain.wasm; \
@@ -30,17 +35,18 @@ generate:
 STATICCHECK := $(BUILD)/bin/staticcheck
 
 $(STATICCHECK):
-	GOBIN=$(abspath $(BUILD))/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	GOEXPERIMENT= GOBIN=$(abspath $(BUILD))/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 vet: $(STATICCHECK)
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
-	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) ./guests/...
-	GOOS=wasip1 GOARCH=wasm $(GO) vet ./guests/...
+	GOEXPERIMENT= GOOS=wasip1 GOARCH=wasm $(STATICCHECK) ./guests/...
+	GOEXPERIMENT= GOOS=wasip1 GOARCH=wasm $(GO) vet ./guests/...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
 test: vet
 	$(GO) test -count=1 ./...
+	GOEXPERIMENT= $(GO) test -count=1 ./clip/  # the scalar kernels too
 
 # The demo synthesizes a micro-CT-like volume on a local file store and runs
 # StatMinMax and Threshold on it in the sandbox.
@@ -60,7 +66,7 @@ demo: build guests
 	$(XFHOST) image info $(DEMO)/fss/$$(sed -n 's/.*"filename": "\(.*\.omni\)".*/\1/p' $(DEMO)/threshold-outputs.json) | head -1
 
 bench:
-	$(GO) test -run TestRatios -v -count=1 -timeout 30m ./bench/ -args -ratios
+	$(GO) test -run 'TestRatios|TestKernelRatios' -v -count=1 -timeout 60m ./bench/ -args -ratios -kernel-ratios
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,13 @@
 // Package clip holds xfhost's native image kernels (named after XamFlow's
 // CLIP library). They run on host-side images over all cores, so a guest
 // can orchestrate volume processing without copying voxels into Wasm.
+//
+// The streaming kernels (MinMax, Threshold, Statistics, Mask, Convert,
+// ArithScalar, Arith) are bound by memory bandwidth. Built with
+// GOEXPERIMENT=simd on amd64 they use 256-bit vector code (the
+// simd_*_amd64.go files) where the CPU has AVX2, or AVX-512 for the kernels
+// that narrow lanes; otherwise, and for the tails, branch-free scalar
+// loops give the same results to the bit.
 package clip
 
 import (
@@ -15,10 +22,12 @@ import (
 	"github.com/xfhost/xfhost/omni"
 )
 
-// Errors the kernels return for bad arguments.
+// Errors the kernels return for bad arguments. They are wrapped with the
+// kernel's name and the offending value; test with errors.Is.
 var (
 	ErrSizeMismatch = errors.New("clip: mask size differs from image size")
 	ErrEmpty        = errors.New("clip: no voxel selected")
+	ErrBadArgument  = errors.New("clip: bad argument")
 )
 
 type number interface {
@@ -95,41 +104,6 @@ func slabs(ctx context.Context, n int, fn func(lo, hi int)) error {
 	return ctx.Err()
 }
 
-// MinMax returns the smallest and largest voxel value of img, counting only
-// voxels where mask (if not nil) is non-zero. NaN voxels are ignored.
-func MinMax(ctx context.Context, img, mask *omni.Image) (lo, hi float64, err error) {
-	h := img.Header()
-	var sel []uint8
-	if mask != nil {
-		mh := mask.Header()
-		if mh.Size != h.Size {
-			return 0, 0, fmt.Errorf("%w: image %v, mask %v", ErrSizeMismatch, h.Size, mh.Size)
-		}
-		if sel, err = nonZero(ctx, mask); err != nil {
-			return 0, 0, err
-		}
-	}
-	switch h.DataType {
-	case omni.Uint8:
-		return minMax[uint8](ctx, img.Pixels(), sel)
-	case omni.Int8:
-		return minMax[int8](ctx, img.Pixels(), sel)
-	case omni.Uint16:
-		return minMax[uint16](ctx, img.Pixels(), sel)
-	case omni.Int16:
-		return minMax[int16](ctx, img.Pixels(), sel)
-	case omni.Uint32:
-		return minMax[uint32](ctx, img.Pixels(), sel)
-	case omni.Int32:
-		return minMax[int32](ctx, img.Pixels(), sel)
-	case omni.Float32:
-		return minMax[float32](ctx, img.Pixels(), sel)
-	case omni.Float64:
-		return minMax[float64](ctx, img.Pixels(), sel)
-	}
-	return 0, 0, fmt.Errorf("clip: minmax: unsupported data type %v", h.DataType)
-}
-
 // nonZero turns a mask of any data type into a 0/1 byte selection. A uint8
 // mask is used as it is.
 func nonZero(ctx context.Context, mask *omni.Image) ([]uint8, error) {
@@ -156,99 +130,268 @@ func nonZero(ctx context.Context, mask *omni.Image) ([]uint8, error) {
 	case omni.Float64:
 		dispatch(selectNonZero(voxels[float64](mask.Pixels()), out))
 	default:
-		return nil, fmt.Errorf("clip: mask: unsupported data type %v", mask.Header().DataType)
+		return nil, fmt.Errorf("unsupported mask data type %v", mask.Header().DataType)
 	}
 	return out, err
 }
 
 func selectNonZero[T number](v []T, out []uint8) func(lo, hi int) {
 	return func(lo, hi int) {
-		for i, x := range v[lo:hi] {
-			if x != 0 {
-				out[lo+i] = 1
-			}
+		src, dst := v[lo:hi], out[lo:hi]
+		dst = dst[:len(src)]
+		for i, x := range src {
+			dst[i] = b2u8(x != 0)
 		}
 	}
 }
 
-func minMax[T number](ctx context.Context, pixels []byte, sel []uint8) (float64, float64, error) {
-	v := voxels[T](pixels)
-	type part struct {
-		lo, hi T
-		ok     bool
+// selection checks that mask (if not nil) matches img's size and returns
+// it as a 0/non-zero byte selection; nil selects every voxel.
+func selection(ctx context.Context, op string, img, mask *omni.Image) ([]uint8, error) {
+	if mask == nil {
+		return nil, nil
 	}
+	h, mh := img.Header(), mask.Header()
+	if mh.Size != h.Size {
+		return nil, fmt.Errorf("clip: %s: %w: image %v, mask %v", op, ErrSizeMismatch, h.Size, mh.Size)
+	}
+	sel, err := nonZero(ctx, mask)
+	if err != nil {
+		return nil, fmt.Errorf("clip: %s: %w", op, err)
+	}
+	return sel, nil
+}
+
+// integer and float split number into the integer and float voxel types.
+type integer interface {
+	~uint8 | ~int8 | ~uint16 | ~int16 | ~uint32 | ~int32
+}
+
+type float interface {
+	~float32 | ~float64
+}
+
+// isFloat reports whether T is a float type; the compiler folds it to a
+// constant in each instantiation.
+func isFloat[T number]() bool {
+	var one T = 1
+	return one/2 != 0
+}
+
+// b2u8 turns a comparison into 0 or 1; the compiler emits SETcc, so loops
+// built on it have no data-dependent branches.
+func b2u8(b bool) uint8 {
+	var v uint8
+	if b {
+		v = 1
+	}
+	return v
+}
+
+// limits returns the range of T: the smallest and largest integer for
+// integer types, -Inf and +Inf for float types.
+func limits[T number]() (lo, hi float64) {
+	var zero T
+	switch any(zero).(type) {
+	case uint8:
+		return 0, math.MaxUint8
+	case int8:
+		return math.MinInt8, math.MaxInt8
+	case uint16:
+		return 0, math.MaxUint16
+	case int16:
+		return math.MinInt16, math.MaxInt16
+	case uint32:
+		return 0, math.MaxUint32
+	case int32:
+		return math.MinInt32, math.MaxInt32
+	}
+	return math.Inf(-1), math.Inf(1)
+}
+
+// path selects how a kernel runs. Public kernels take the vector path,
+// which falls back to scalar code where the CPU, build or data type has no
+// vector kernel; tests run both and demand identical results.
+type path uint8
+
+const (
+	vectorPath path = iota
+	scalarPath
+)
+
+// MinMax returns the smallest and largest voxel value of img, counting only
+// voxels where mask (if not nil) is non-zero. NaN voxels are ignored.
+func MinMax(ctx context.Context, img, mask *omni.Image) (lo, hi float64, err error) {
+	return minMax(ctx, img, mask, vectorPath)
+}
+
+func minMax(ctx context.Context, img, mask *omni.Image, p path) (lo, hi float64, err error) {
+	sel, err := selection(ctx, "minmax", img, mask)
+	if err != nil {
+		return 0, 0, err
+	}
+	lo, hi, err = minMaxPixels(ctx, img.Header().DataType, img.Pixels(), sel, p)
+	if err != nil {
+		return 0, 0, fmt.Errorf("clip: minmax: %w", err)
+	}
+	return lo, hi, nil
+}
+
+func minMaxPixels(ctx context.Context, dt omni.DataType, px []byte, sel []uint8, p path) (lo, hi float64, err error) {
+	switch dt {
+	case omni.Uint8:
+		return minMaxOf[uint8](ctx, px, sel, p)
+	case omni.Int8:
+		return minMaxOf[int8](ctx, px, sel, p)
+	case omni.Uint16:
+		return minMaxOf[uint16](ctx, px, sel, p)
+	case omni.Int16:
+		return minMaxOf[int16](ctx, px, sel, p)
+	case omni.Uint32:
+		return minMaxOf[uint32](ctx, px, sel, p)
+	case omni.Int32:
+		return minMaxOf[int32](ctx, px, sel, p)
+	case omni.Float32:
+		return minMaxOf[float32](ctx, px, sel, p)
+	case omni.Float64:
+		return minMaxOf[float64](ctx, px, sel, p)
+	default:
+		return 0, 0, fmt.Errorf("unsupported data type %v", dt)
+	}
+}
+
+func minMaxOf[T number](ctx context.Context, pixels []byte, sel []uint8, p path) (float64, float64, error) {
+	v := voxels[T](pixels)
 	var mu sync.Mutex
-	var acc part
+	lo, hi := math.Inf(1), math.Inf(-1)
 	err := slabs(ctx, len(v), func(a, b int) {
-		var p part
-		if sel == nil {
-			p.lo, p.hi, p.ok = minMaxRange(v[a:b])
-		} else {
-			p.lo, p.hi, p.ok = minMaxMasked(v[a:b], sel[a:b])
-		}
-		if !p.ok {
-			return
-		}
+		l, h := minMaxRange(v[a:b], sel, a, p)
 		mu.Lock()
-		defer mu.Unlock()
-		if !acc.ok {
-			acc = p
-			return
-		}
-		acc.lo, acc.hi = min(acc.lo, p.lo), max(acc.hi, p.hi)
+		lo, hi = min(lo, l), max(hi, h)
+		mu.Unlock()
 	})
 	if err != nil {
 		return 0, 0, err
 	}
-	if !acc.ok {
+	if lo > hi {
 		return 0, 0, ErrEmpty
 	}
-	return float64(acc.lo), float64(acc.hi), nil
+	return lo, hi, nil
 }
 
-// minMaxRange is the unmasked loop. For integer types the NaN test folds
-// away, leaving a branch-free min/max the compiler keeps in registers.
-func minMaxRange[T number](v []T) (lo, hi T, ok bool) {
-	i := 0
-	for i < len(v) && v[i] != v[i] { // skip leading NaNs
-		i++
+// minMaxRange returns the extremes of v (which starts at voxel off) as
+// float64, or +Inf, -Inf if no voxel counts.
+func minMaxRange[T number](v []T, sel []uint8, off int, p path) (lo, hi float64) {
+	if sel != nil {
+		return minMaxMasked(v, sel[off:off+len(v)])
 	}
-	if i == len(v) {
-		return lo, hi, false
-	}
-	lo, hi = v[i], v[i]
-	if isFloat[T]() {
-		for _, x := range v[i:] {
-			if x == x {
-				lo, hi = min(lo, x), max(hi, x)
-			}
+	if p == vectorPath {
+		if l, h, n := vecMinMax(v); n > 0 {
+			sl, sh := minMaxScalar(v[n:])
+			return min(l, sl), max(h, sh)
 		}
-		return lo, hi, true
 	}
-	for _, x := range v[i:] {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return lo, hi, true
+	return minMaxScalar(v)
 }
 
-func minMaxMasked[T number](v []T, sel []uint8) (lo, hi T, ok bool) {
+func minMaxScalar[T number](v []T) (lo, hi float64) {
+	switch v := any(v).(type) {
+	case []float32:
+		return minMaxF32(v, nil)
+	case []float64:
+		return minMaxF64(v, nil)
+	}
+	return minMaxInt(v)
+}
+
+func minMaxMasked[T number](v []T, sel []uint8) (lo, hi float64) {
+	switch v := any(v).(type) {
+	case []float32:
+		return minMaxF32(v, sel)
+	case []float64:
+		return minMaxF64(v, sel)
+	}
+	return minMaxIntMasked(v, sel)
+}
+
+// minMaxInt is the integer loop: builtin min and max compile to CMOV.
+func minMaxInt[T number](v []T) (lo, hi float64) {
+	if len(v) == 0 {
+		return math.Inf(1), math.Inf(-1)
+	}
+	l, h := v[0], v[0]
+	for _, x := range v {
+		l, h = min(l, x), max(h, x)
+	}
+	return float64(l), float64(h)
+}
+
+// minMaxIntMasked replaces unselected voxels by the type's extremes with
+// bit masks instead of branching on the selection.
+func minMaxIntMasked[T number](v []T, sel []uint8) (lo, hi float64) {
+	tlo, thi := limits[T]()
+	ilo, ihi := int64(thi), int64(tlo)
 	sel = sel[:len(v)]
+	seen := uint8(0)
 	for i, x := range v {
-		if sel[i] == 0 || x != x {
-			continue
-		}
-		if !ok {
-			lo, hi, ok = x, x, true
-			continue
-		}
-		lo, hi = min(lo, x), max(hi, x)
+		s := b2u8(sel[i] != 0)
+		seen |= s
+		m := -int64(s)
+		xi := int64(x)
+		ilo = min(ilo, xi&m|int64(thi)&^m)
+		ihi = max(ihi, xi&m|int64(tlo)&^m)
 	}
-	return lo, hi, ok
+	if seen == 0 {
+		return math.Inf(1), math.Inf(-1)
+	}
+	return float64(ilo), float64(ihi)
 }
 
-func isFloat[T number]() bool {
-	var one T = 1
-	return one/2 != 0
+// minMaxF32 ignores NaN (and unselected voxels when sel is not nil) by
+// swapping such values for an infinity through their bits, which keeps the
+// loop free of branches.
+func minMaxF32(v []float32, sel []uint8) (lo, hi float64) {
+	const posInf, negInf = 0x7f800000, 0xff800000
+	l, h := float32(math.Inf(1)), float32(math.Inf(-1))
+	if sel == nil {
+		for _, x := range v {
+			keep := -uint32(b2u8(x == x))
+			b := math.Float32bits(x) & keep
+			l = min(l, math.Float32frombits(b|posInf&^keep))
+			h = max(h, math.Float32frombits(b|negInf&^keep))
+		}
+	} else {
+		sel = sel[:len(v)]
+		for i, x := range v {
+			keep := -uint32(b2u8(x == x) & b2u8(sel[i] != 0))
+			b := math.Float32bits(x) & keep
+			l = min(l, math.Float32frombits(b|posInf&^keep))
+			h = max(h, math.Float32frombits(b|negInf&^keep))
+		}
+	}
+	return float64(l), float64(h)
+}
+
+func minMaxF64(v []float64, sel []uint8) (lo, hi float64) {
+	const posInf, negInf = 0x7ff0000000000000, 0xfff0000000000000
+	lo, hi = math.Inf(1), math.Inf(-1)
+	if sel == nil {
+		for _, x := range v {
+			keep := -uint64(b2u8(x == x))
+			b := math.Float64bits(x) & keep
+			lo = min(lo, math.Float64frombits(b|posInf&^keep))
+			hi = max(hi, math.Float64frombits(b|negInf&^keep))
+		}
+	} else {
+		sel = sel[:len(v)]
+		for i, x := range v {
+			keep := -uint64(b2u8(x == x) & b2u8(sel[i] != 0))
+			b := math.Float64bits(x) & keep
+			lo = min(lo, math.Float64frombits(b|posInf&^keep))
+			hi = max(hi, math.Float64frombits(b|negInf&^keep))
+		}
+	}
+	return lo, hi
 }
 
 // Bounds are optional inclusive threshold bounds.
@@ -261,12 +404,16 @@ type Bounds struct {
 // within the bounds (inclusive), 0 elsewhere, NaN never inside. The result
 // inherits size, spacing and origin but no calibrations.
 func Threshold(ctx context.Context, img *omni.Image, b Bounds) (*omni.Image, error) {
+	return threshold(ctx, img, b, vectorPath)
+}
+
+func threshold(ctx context.Context, img *omni.Image, b Bounds, p path) (*omni.Image, error) {
 	if (b.HasLower && math.IsNaN(b.Lower)) || (b.HasUpper && math.IsNaN(b.Upper)) {
-		return nil, errors.New("clip: threshold: a bound is NaN")
+		return nil, fmt.Errorf("clip: threshold: %w: a bound is NaN", ErrBadArgument)
 	}
 	out, err := newImageLike(img, omni.Uint8)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("clip: threshold: %w", err)
 	}
 	lo, hi := math.Inf(-1), math.Inf(1)
 	if b.HasLower {
@@ -275,45 +422,94 @@ func Threshold(ctx context.Context, img *omni.Image, b Bounds) (*omni.Image, err
 	if b.HasUpper {
 		hi = b.Upper
 	}
-	dst := out.Pixels()
-	src := img.Pixels()
-	switch img.Header().DataType {
+	dst, src := out.Pixels(), img.Pixels()
+	switch dt := img.Header().DataType; dt {
 	case omni.Uint8:
-		err = threshold[uint8](ctx, src, dst, lo, hi)
+		err = thresholdInt[uint8](ctx, src, dst, lo, hi, p)
 	case omni.Int8:
-		err = threshold[int8](ctx, src, dst, lo, hi)
+		err = thresholdInt[int8](ctx, src, dst, lo, hi, p)
 	case omni.Uint16:
-		err = threshold[uint16](ctx, src, dst, lo, hi)
+		err = thresholdInt[uint16](ctx, src, dst, lo, hi, p)
 	case omni.Int16:
-		err = threshold[int16](ctx, src, dst, lo, hi)
+		err = thresholdInt[int16](ctx, src, dst, lo, hi, p)
 	case omni.Uint32:
-		err = threshold[uint32](ctx, src, dst, lo, hi)
+		err = thresholdInt[uint32](ctx, src, dst, lo, hi, p)
 	case omni.Int32:
-		err = threshold[int32](ctx, src, dst, lo, hi)
+		err = thresholdInt[int32](ctx, src, dst, lo, hi, p)
 	case omni.Float32:
-		err = threshold[float32](ctx, src, dst, lo, hi)
+		err = thresholdFloat[float32](ctx, src, dst, lo, hi, p)
 	case omni.Float64:
-		err = threshold[float64](ctx, src, dst, lo, hi)
+		err = thresholdFloat[float64](ctx, src, dst, lo, hi, p)
 	default:
-		err = fmt.Errorf("clip: threshold: unsupported data type %v", img.Header().DataType)
+		err = fmt.Errorf("unsupported data type %v", dt)
 	}
 	if err != nil {
 		out.Close()
-		return nil, err
+		return nil, fmt.Errorf("clip: threshold: %w", err)
 	}
 	return out, nil
 }
 
-func threshold[T number](ctx context.Context, src, dst []byte, lo, hi float64) error {
+// intBounds narrows inclusive float bounds to the integers of T they
+// contain; ok is false if there are none.
+func intBounds[T integer](lo, hi float64) (ilo, ihi T, ok bool) {
+	tlo, thi := limits[T]()
+	lo, hi = max(math.Ceil(lo), tlo), min(math.Floor(hi), thi)
+	if lo > hi {
+		return 0, 0, false
+	}
+	return T(lo), T(hi), true
+}
+
+// thresholdInt tests lo <= x <= hi as the single unsigned comparison
+// x-lo <= hi-lo.
+func thresholdInt[T integer](ctx context.Context, src, dst []byte, lo, hi float64, p path) error {
 	v := voxels[T](src)
+	ilo, ihi, ok := intBounds[T](lo, hi)
+	if !ok {
+		return ctx.Err() // nothing inside; the output is already zero
+	}
+	base, span := int64(ilo), uint64(int64(ihi)-int64(ilo))
 	return slabs(ctx, len(v), func(a, b int) {
-		for i := a; i < b; i++ {
-			x := float64(v[i])
-			var in uint8
-			if x >= lo && x <= hi {
-				in = 1
-			}
-			dst[i] = in
+		x, out := v[a:b], dst[a:b]
+		n := 0
+		if p == vectorPath {
+			n = vecThreshold(x, out, float64(ilo), float64(ihi))
+		}
+		x, out = x[n:], out[n:]
+		out = out[:len(x)]
+		for i, xi := range x {
+			out[i] = b2u8(uint64(int64(xi)-base) <= span)
+		}
+	})
+}
+
+// floatBounds narrows float64 bounds to T: the smallest T >= lo and the
+// largest T <= hi, so comparisons in T decide exactly as in float64.
+func floatBounds[T float](lo, hi float64) (T, T) {
+	l, h := T(lo), T(hi)
+	if float64(l) < lo {
+		l = T(math.Nextafter32(float32(l), float32(math.Inf(1))))
+	}
+	if float64(h) > hi {
+		h = T(math.Nextafter32(float32(h), float32(math.Inf(-1))))
+	}
+	return l, h
+}
+
+func thresholdFloat[T float](ctx context.Context, src, dst []byte, lo, hi float64, p path) error {
+	v := voxels[T](src)
+	l, h := floatBounds[T](lo, hi)
+	return slabs(ctx, len(v), func(a, b int) {
+		x, out := v[a:b], dst[a:b]
+		n := 0
+		if p == vectorPath {
+			n = vecThreshold(x, out, float64(l), float64(h))
+		}
+		x, out = x[n:], out[n:]
+		out = out[:len(x)]
+		for i, xi := range x {
+			out[i] = b2u8(xi >= l) & b2u8(xi <= h)
 		}
 	})
 }

@@ -216,4 +216,3 @@ func compareValues(t *testing.T, what string, got, want []float64, tol float64) 
 		t.Errorf("%s: %d of %d values differ", what, bad, len(got))
 	}
 }
-

@@ -284,4 +284,3 @@ func (im *Image) Write(b Box, buf []byte) error {
 
 // Close releases the image.
 func (im *Image) Close() error { return check("xf.image_close", "", xfImageClose(im.handle)) }
-
