@@ -28,7 +28,9 @@ type Spec struct {
 	MarkerPrefix string          `json:"marker_prefix"`
 	Statuses     []StatusDef     `json:"statuses"`
 	Types        map[string]Type `json:"types"`
-	Functions    []Function      `json:"functions"`
+	// Capabilities name groups of imports that a host policy grants.
+	Capabilities map[string]string `json:"capabilities"`
+	Functions    []Function        `json:"functions"`
 	byName       map[string]*Function
 }
 
@@ -66,12 +68,14 @@ func (p *Param) UnmarshalJSON(b []byte) error {
 
 // Function is one host import.
 type Function struct {
-	Module   string   `json:"module"`
-	Name     string   `json:"name"`
-	Since    string   `json:"since"`
-	Params   []Param  `json:"params"`
-	Statuses []string `json:"statuses"`
-	Doc      string   `json:"doc"`
+	Module string `json:"module"`
+	Name   string `json:"name"`
+	Since  string `json:"since"`
+	// Capability names the group of imports a policy grants together.
+	Capability string   `json:"capability"`
+	Params     []Param  `json:"params"`
+	Statuses   []string `json:"statuses"`
+	Doc        string   `json:"doc"`
 }
 
 // QualifiedName is "module.name".
@@ -145,6 +149,9 @@ func Parse(data []byte) (*Spec, error) {
 		sv, err := ParseVersion(f.Since)
 		if err != nil || !v.Supports(sv) {
 			return nil, fmt.Errorf("abi: function %s: since %q is not within version %s", q, f.Since, v)
+		}
+		if _, ok := s.Capabilities[f.Capability]; !ok {
+			return nil, fmt.Errorf("abi: function %s: unknown capability %q", q, f.Capability)
 		}
 		for _, p := range f.Params {
 			if _, ok := s.Types[p.Type]; !ok {

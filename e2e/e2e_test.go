@@ -22,6 +22,7 @@ import (
 	"github.com/xfhost/xfhost/internal/guestbuild"
 	"github.com/xfhost/xfhost/omni"
 	"github.com/xfhost/xfhost/omni/synth"
+	"github.com/xfhost/xfhost/policy"
 )
 
 var (
@@ -432,8 +433,9 @@ func TestConcurrentJobsAreIsolated(t *testing.T) {
 
 func TestDeadlineStopsGuest(t *testing.T) {
 	e := newEnv(t)
-	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(),
-		Limits: host.Limits{LogBytes: 1 << 10, OutputBytes: 1 << 10, ImageBytes: 1 << 20, Deadline: 200 * time.Millisecond}})
+	pol := policy.Defaults()
+	pol.Default.Deadline = policy.Duration(200 * time.Millisecond)
+	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(), Policy: &pol})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,4 +457,21 @@ func TestDeadlineStopsGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantFailed(t, res, "job cancelled")
+}
+
+func TestPolicyDeniesCapabilities(t *testing.T) {
+	e := newEnv(t)
+	pol := policy.Defaults()
+	pol.TaskTypes = map[string]policy.Limits{"Lucid.CLIP.*": {Capabilities: []string{"images"}}}
+	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(), Policy: &pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	in, _ := json.Marshal(map[string]any{"image": e.volume("bone", [3]int{4, 4, 4}), "calibration": nil})
+	res, err := h.RunModule(context.Background(), guest(t, "statminmax"), in, host.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFailed(t, res, "the policy denies imports: clip.minmax (capability kernels.basic)")
 }

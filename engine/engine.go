@@ -105,10 +105,13 @@ type Mount struct {
 
 // RunConfig configures one instance.
 type RunConfig struct {
-	Args   []string
-	Stdout io.Writer
-	Stderr io.Writer
-	Mounts []Mount
+	// MemoryLimitBytes caps this instance's linear memory below the
+	// engine's limit; 0 means the engine's limit.
+	MemoryLimitBytes uint64
+	Args             []string
+	Stdout           io.Writer
+	Stderr           io.Writer
+	Mounts           []Mount
 }
 
 // Engine compiles and runs modules.

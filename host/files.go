@@ -89,10 +89,23 @@ func (j *job) outputRef(name string) string {
 	return ref
 }
 
-// upload stores r's bytes under ref and remembers the reference, so that
-// outputs can only point at files the job produced.
-func (j *job) upload(ctx context.Context, ref string, r io.Reader) error {
-	if _, err := j.h.store.Put(ctx, ref, r); err != nil {
+// errUploadLimit is an upload beyond the policy's output file limits.
+var errUploadLimit = errors.New("output file limit reached")
+
+// upload stores size bytes from r under ref and remembers the reference, so
+// that outputs can only point at files the job produced.
+func (j *job) upload(ctx context.Context, ref string, r io.Reader, size int64) error {
+	j.mu.Lock()
+	if int64(len(j.uploaded))+1 > j.limits.OutputFiles || j.uploadBytes+size > j.limits.OutputFileBytes {
+		j.mu.Unlock()
+		return errUploadLimit
+	}
+	j.uploadBytes += size
+	j.mu.Unlock()
+	if _, err := j.h.store.Put(ctx, ref, io.LimitReader(r, size)); err != nil {
+		j.mu.Lock()
+		j.uploadBytes -= size
+		j.mu.Unlock()
 		return err
 	}
 	j.mu.Lock()
@@ -120,14 +133,17 @@ func xfOutputFileUpload(ctx context.Context, j *job, c engine.Memory, a []uint64
 		return abi.BadArgument // a symlink out of scratch, a directory, ...
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
 		return abi.BadArgument
 	}
 	ref := j.outputRef(path.Base(rel))
 	if st := reserveResult(c, len(ref), u32(a[2]), u32(a[3]), u32(a[4])); st != abi.OK {
 		return st
 	}
-	if err := j.upload(ctx, ref, f); err != nil {
+	if err := j.upload(ctx, ref, f, st.Size()); errors.Is(err, errUploadLimit) {
+		return abi.LimitExceeded
+	} else if err != nil {
 		j.addLog(Error, "host", "upload "+p+": "+err.Error())
 		return abi.IOError
 	}

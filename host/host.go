@@ -21,25 +21,9 @@ import (
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/internal/wasmfile"
+	"github.com/xfhost/xfhost/policy"
 	"github.com/xfhost/xfhost/taskmodule"
 )
-
-// Limits bound what one job may consume.
-type Limits struct {
-	LogBytes    int   // total bytes of log lines and activity messages
-	OutputBytes int   // total bytes of output JSON
-	ImageBytes  int64 // host-side memory of images the job creates
-	Deadline    time.Duration
-}
-
-// DefaultLimits are generous enough for micro-CT volumes and tight enough
-// that one job cannot take the host down.
-var DefaultLimits = Limits{
-	LogBytes:    1 << 20,
-	OutputBytes: 1 << 20,
-	ImageBytes:  8 << 30,
-	Deadline:    time.Hour,
-}
 
 // Options configure a Host.
 type Options struct {
@@ -48,8 +32,10 @@ type Options struct {
 	// ScratchDir is where per-job scratch directories are created; the
 	// system temp dir if empty.
 	ScratchDir string
-	Limits     Limits
-	Logger     *slog.Logger
+	// Policy sets limits and capabilities per task type; policy.Defaults()
+	// if nil.
+	Policy *policy.Config
+	Logger *slog.Logger
 }
 
 // Host runs jobs. It is safe for concurrent use.
@@ -59,8 +45,10 @@ type Host struct {
 	scratch *scratchPool
 	// handleGen numbers handles across all jobs; see handleTable.
 	handleGen atomic.Uint32
-	limits    Limits
-	log       *slog.Logger
+	// slots bounds the jobs running at once (max_concurrent_jobs).
+	slots  chan struct{}
+	policy *policy.Config
+	log    *slog.Logger
 }
 
 // New creates a host. The engine must have been created with Imports().
@@ -71,10 +59,15 @@ func New(opt Options) (*Host, error) {
 	if opt.ScratchDir == "" {
 		opt.ScratchDir = os.TempDir()
 	}
-	h := &Host{engine: opt.Engine, store: opt.Store, scratch: &scratchPool{parent: opt.ScratchDir}, limits: opt.Limits, log: opt.Logger}
-	if h.limits == (Limits{}) {
-		h.limits = DefaultLimits
+	if opt.Policy == nil {
+		p := policy.Defaults()
+		opt.Policy = &p
 	}
+	if err := opt.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("host: policy: %w", err)
+	}
+	h := &Host{engine: opt.Engine, store: opt.Store, scratch: &scratchPool{parent: opt.ScratchDir}, policy: opt.Policy, log: opt.Logger,
+		slots: make(chan struct{}, opt.Policy.MaxConcurrentJobs)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -89,6 +82,7 @@ func (h *Host) Close() error { return h.scratch.close() }
 type Task struct {
 	Module   *taskmodule.Module
 	compiled engine.Module
+	limits   policy.Limits
 }
 
 // Name is the task type's name, e.g. Lucid.CLIP.Threshold.
@@ -97,18 +91,34 @@ func (t *Task) Name() string { return t.Module.Metadata.Name }
 // Load parses a task module, checks its ABI version and imports, and
 // compiles it (or fetches the compiled code from the engine's cache).
 func (h *Host) Load(ctx context.Context, wasm []byte) (*Task, error) {
+	if max := h.policy.Default.Module.MaxBytes; int64(len(wasm)) > max {
+		return nil, fmt.Errorf("task module is %d bytes, the policy allows %d", len(wasm), max)
+	}
 	mod, err := taskmodule.Parse(wasm)
 	if err != nil {
 		return nil, err
 	}
+	limits := h.policy.For(mod.Metadata.Name)
+	if err := limits.Module.CheckShape(mod.Wasm, int64(len(wasm))); err != nil {
+		return nil, fmt.Errorf("task %s: %w", mod.Metadata.Name, err)
+	}
 	if err := CheckModule(mod); err != nil {
 		return nil, err
 	}
-	compiled, err := h.engine.Compile(ctx, wasm)
-	if err != nil {
+	if err := checkCapabilities(mod, limits); err != nil {
 		return nil, fmt.Errorf("task %s: %w", mod.Metadata.Name, err)
 	}
-	return &Task{Module: mod, compiled: compiled}, nil
+	// Compilation cannot be interrupted; the budget bounds the caller's
+	// wait, and a compile that overruns still finishes into the cache.
+	cctx, cancel := context.WithTimeout(ctx, time.Duration(limits.CompileTimeout))
+	defer cancel()
+	compiled, err := h.engine.Compile(cctx, wasm)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, fmt.Errorf("task %s: compiling took longer than the policy's %s", mod.Metadata.Name, time.Duration(limits.CompileTimeout))
+	} else if err != nil {
+		return nil, fmt.Errorf("task %s: %w", mod.Metadata.Name, err)
+	}
+	return &Task{Module: mod, compiled: compiled, limits: limits}, nil
 }
 
 // CheckModule refuses a module whose ABI version this host does not
@@ -181,6 +191,12 @@ func (h *Host) RunModule(ctx context.Context, wasm []byte, inputs json.RawMessag
 // fails (e.g. it cannot create a scratch directory); every failure of the
 // job is reported in the Result.
 func (h *Host) Run(ctx context.Context, task *Task, inputs json.RawMessage, opt RunOptions) (*Result, error) {
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("host: waiting for a job slot: %w", ctx.Err())
+	}
 	start := time.Now()
 	j, err := h.newJob(task, opt)
 	if err != nil {
@@ -199,17 +215,16 @@ func (h *Host) Run(ctx context.Context, task *Task, inputs json.RawMessage, opt 
 		return j.result(start), nil
 	}
 
-	if h.limits.Deadline > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.limits.Deadline)
-		defer cancel()
-	}
+	var cancel context.CancelFunc
+	ctx, cancel = context.WithTimeout(ctx, time.Duration(j.limits.Deadline))
+	defer cancel()
 	stdout, stderr := j.streamWriter("stdout", Info), j.streamWriter("stderr", Warning)
 	runStart := time.Now()
 	runErr := task.compiled.Run(withJob(ctx, j), engine.RunConfig{
-		Args:   []string{task.Name()},
-		Stdout: stdout,
-		Stderr: stderr,
+		Args:             []string{task.Name()},
+		Stdout:           stdout,
+		Stderr:           stderr,
+		MemoryLimitBytes: uint64(j.limits.MemoryMiB) << 20,
 		Mounts: []engine.Mount{
 			{GuestPath: "/inputs", FS: j.inputs},
 			{GuestPath: "/scratch", HostDir: j.scratchDir},
@@ -262,4 +277,20 @@ func exportsMemory(mod *taskmodule.Module) bool {
 		}
 	}
 	return false
+}
+
+// checkCapabilities refuses a module that imports functions of capabilities
+// its policy does not grant, listing them.
+func checkCapabilities(mod *taskmodule.Module, limits policy.Limits) error {
+	var denied []string
+	for _, im := range mod.Imports {
+		f, ok := spec.Function(im.Module, im.Name)
+		if ok && !limits.Grants(f.Capability) {
+			denied = append(denied, fmt.Sprintf("%s.%s (capability %s)", im.Module, im.Name, f.Capability))
+		}
+	}
+	if len(denied) > 0 {
+		return fmt.Errorf("the policy denies imports: %s", strings.Join(denied, ", "))
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xfhost/xfhost/abi"
 	"github.com/xfhost/xfhost/internal/wasmfile"
+	"github.com/xfhost/xfhost/policy"
 	"github.com/xfhost/xfhost/taskmodule"
 )
 
@@ -107,5 +108,65 @@ func TestRunReportsInvalidInputsWithoutRunning(t *testing.T) {
 	}
 	if res.State != Failed || !strings.Contains(res.Error, `invalid inputs: input "image"`) {
 		t.Errorf("state %s, error %q", res.State, res.Error)
+	}
+}
+
+// tableBomb is a tiny module declaring a table of 2^27 elements, which
+// wazero would allocate (a GiB of host memory) if it were compiled.
+func tableBomb(t *testing.T) []byte {
+	t.Helper()
+	sec := func(id byte, body ...byte) []byte { return append([]byte{id, byte(len(body))}, body...) }
+	name := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	exports := []byte{3}
+	exports = append(append(exports, name("memory")...), 0x02, 0)
+	exports = append(append(exports, name("_start")...), 0x00, 0)
+	exports = append(append(exports, name("xf_abi_version_1_0")...), 0x00, 0)
+	m := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+	m = append(m, sec(1, 1, 0x60, 0, 0)...)
+	m = append(m, sec(3, 1, 0)...)
+	m = append(m, sec(4, 1, 0x70, 0x00, 0x80, 0x80, 0x80, 0x40)...) // funcref table, min 2^27
+	m = append(m, sec(5, 1, 0x00, 1)...)
+	m = append(m, sec(7, exports...)...)
+	m = append(m, sec(10, 1, 2, 0, 0x0b)...)
+	packed, err := taskmodule.Pack(m, []byte(`{"package_format":"XFP-TT1.0","name":"Test.Bomb","version":"1.0.0.0"}`), []byte(`{"inputs":[],"outputs":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return packed
+}
+
+func TestLoadEnforcesPolicy(t *testing.T) {
+	h := newHarness(t).j.h
+	_, err := h.Load(context.Background(), tableBomb(t))
+	if err == nil || !strings.Contains(err.Error(), "table 0 minimum size 134217728 exceeds") {
+		t.Errorf("table bomb: %v", err)
+	}
+	p := policy.Defaults()
+	p.Default.Module.MaxBytes = 10
+	small, err := New(Options{Engine: nopEngine{}, Store: h.store, ScratchDir: t.TempDir(), Policy: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.Load(context.Background(), tableBomb(t)); err == nil || !strings.Contains(err.Error(), "the policy allows 10") {
+		t.Errorf("oversize module: %v", err)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	i32 := wasmfile.I32
+	mod := &taskmodule.Module{Imports: []wasmfile.Import{
+		funcImport("xf", "finish"),
+		funcImport("xf", "image_open", i32, i32, i32),
+		funcImport("clip", "gaussian", i32, wasmfile.F64, i32),
+		funcImport("wasi_snapshot_preview1", "fd_write", i32, i32, i32, i32),
+	}}
+	l := policy.Defaults().Default
+	if err := checkCapabilities(mod, l); err != nil {
+		t.Errorf("default policy: %v", err)
+	}
+	l.Capabilities = []string{"kernels.basic"}
+	err := checkCapabilities(mod, l)
+	if err == nil || !strings.Contains(err.Error(), "xf.image_open (capability images), clip.gaussian (capability kernels.filters)") {
+		t.Errorf("denied imports: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"path"
 
@@ -80,7 +81,7 @@ func (j *job) addImage(c engine.Memory, im *jobImage, out uint32) abi.Status {
 func (j *job) reserveImageBytes(n int64) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.imageBytes+n > j.h.limits.ImageBytes {
+	if j.imageBytes+n > j.limits.ImageBytes {
 		return false
 	}
 	j.imageBytes += n
@@ -345,13 +346,16 @@ func xfOutputImageSet(ctx context.Context, j *job, c engine.Memory, a []uint64) 
 	if err != nil {
 		return abi.Internal
 	}
-	if err := j.upload(ctx, rawRef, bytes.NewReader(im.img.Pixels())); err != nil {
-		j.addLog(Error, "host", "store image "+key+": "+err.Error())
-		return abi.IOError
-	}
-	if err := j.upload(ctx, omniRef, bytes.NewReader(meta)); err != nil {
-		j.addLog(Error, "host", "store image "+key+": "+err.Error())
-		return abi.IOError
+	for _, f := range []struct {
+		ref  string
+		data []byte
+	}{{rawRef, im.img.Pixels()}, {omniRef, meta}} {
+		if err := j.upload(ctx, f.ref, bytes.NewReader(f.data), int64(len(f.data))); errors.Is(err, errUploadLimit) {
+			return abi.LimitExceeded
+		} else if err != nil {
+			j.addLog(Error, "host", "store image "+key+": "+err.Error())
+			return abi.IOError
+		}
 	}
 	value, _ := json.Marshal(map[string]any{"type": "Image", "filename": omniRef, "size": h.Size, "filenames": []string{rawRef}})
 	if st := j.checkOutput(key, value); st != abi.OK {

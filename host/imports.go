@@ -223,7 +223,7 @@ func (j *job) setOutput(key string, value json.RawMessage) abi.Status {
 	for _, n := range j.outBytes {
 		total += n
 	}
-	if total > j.h.limits.OutputBytes {
+	if int64(total) > j.limits.OutputJSONBytes {
 		return abi.LimitExceeded
 	}
 	j.outBytes[key] = len(value)
@@ -329,7 +329,7 @@ func xfErrorSet(_ context.Context, j *job, c engine.Memory, a []uint64) abi.Stat
 	if !ok {
 		return abi.InvalidMemoryAccess
 	}
-	if len(msg) > min(64<<10, j.h.limits.LogBytes) {
+	if int64(len(msg)) > min(64<<10, j.limits.LogBytes) {
 		return abi.LimitExceeded
 	}
 	j.mu.Lock()
@@ -404,7 +404,7 @@ func xfActivityLog(_ context.Context, j *job, c engine.Memory, a []uint64) abi.S
 	title = neutralise(strings.ToValidUTF8(title, "\uFFFD"))
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.logBytes+len(title) > j.h.limits.LogBytes {
+	if int64(j.logBytes+len(title)) > j.limits.LogBytes {
 		return abi.LimitExceeded
 	}
 	j.logBytes += len(title)

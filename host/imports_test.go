@@ -101,7 +101,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	task := &Task{Module: &taskmodule.Module{Metadata: meta, Interface: iface}}
+	task := &Task{Module: &taskmodule.Module{Metadata: meta, Interface: iface}, limits: h.policy.Default}
 	j, err := h.newJob(task, RunOptions{JobSerial: 42})
 	if err != nil {
 		t.Fatal(err)
@@ -584,11 +584,11 @@ func TestImportStatuses(t *testing.T) {
 		h.want(abi.BadArgument, "clip.resample", in, f(0), f(1), f(1), 0, outAt)
 		h.want(abi.BadArgument, "clip.resample", in, f(1), f(1), f(1), 5, outAt)
 
-		limit := h.j.h.limits.ImageBytes
-		h.j.h.limits.ImageBytes = h.j.imageBytes + 10
+		limit := h.j.limits.ImageBytes
+		h.j.limits.ImageBytes = h.j.imageBytes + 10
 		h.want(abi.LimitExceeded, "clip.gaussian", in, f(1), outAt)
 		h.want(abi.LimitExceeded, "clip.resample", in, f(2), f(2), f(2), 1, outAt)
-		h.j.h.limits.ImageBytes = limit
+		h.j.limits.ImageBytes = limit
 	})
 
 	t.Run("image outputs and close", func(t *testing.T) {
@@ -684,8 +684,8 @@ func TestFailStopsTheGuest(t *testing.T) {
 
 func TestOutputAndLogLimits(t *testing.T) {
 	h := newHarness(t)
-	h.j.h.limits.OutputBytes = 16
-	h.j.h.limits.LogBytes = 10
+	h.j.limits.OutputJSONBytes = 16
+	h.j.limits.LogBytes = 10
 	key, kl := h.str(strAt, "min")
 	v, vl := h.str(str2At, `1.000000000000000000001`)
 	h.want(abi.LimitExceeded, "xf.output_set", key, kl, v, vl)
@@ -693,6 +693,19 @@ func TestOutputAndLogLimits(t *testing.T) {
 	h.want(abi.LimitExceeded, "xf.log", 1, p, n)
 	h.want(abi.LimitExceeded, "xf.activity_log", 1, p, n)
 	h.want(abi.LimitExceeded, "xf.error_set", p, n)
+
+	h.j.limits.OutputFiles = 1
+	for _, name := range []string{"a.csv", "b.csv"} {
+		if err := os.WriteFile(filepath.Join(h.j.scratchDir, name), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, an := h.str(strAt, "/scratch/a.csv")
+	h.want(abi.OK, "xf.output_file_upload", a, an, bufAt, bufCap, outAt)
+	b, bn := h.str(strAt, "/scratch/b.csv")
+	h.want(abi.LimitExceeded, "xf.output_file_upload", b, bn, bufAt, bufCap, outAt)
+	h.j.limits.OutputFiles, h.j.limits.OutputFileBytes = 10, 1
+	h.want(abi.LimitExceeded, "xf.output_file_upload", b, bn, bufAt, bufCap, outAt)
 }
 
 // TestRegistrationMatchesSpec proves that the host registers exactly the

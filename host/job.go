@@ -16,6 +16,7 @@ import (
 
 	"github.com/xfhost/xfhost/abi"
 	"github.com/xfhost/xfhost/engine"
+	"github.com/xfhost/xfhost/policy"
 )
 
 // spec is the ABI this host implements; it is immutable after loading.
@@ -31,11 +32,12 @@ func jobFrom(ctx context.Context) *job { j, _ := ctx.Value(jobKey{}).(*job); ret
 // one at a time, but the mutex keeps the state consistent for observers
 // such as progress callbacks and cancellation.
 type job struct {
-	mu   sync.Mutex
-	h    *Host
-	task *Task
-	opt  RunOptions
-	res  Result
+	mu     sync.Mutex
+	h      *Host
+	task   *Task
+	opt    RunOptions
+	res    Result
+	limits policy.Limits
 
 	inputsJSON []byte
 	inputVals  map[string]json.RawMessage
@@ -43,15 +45,17 @@ type job struct {
 	scratchDir string
 	scratch    *os.Root
 
-	finished   bool // finish succeeded
-	ended      bool // finish or fail: the outcome is decided
-	logBytes   int
-	outBytes   map[string]int
-	uploaded   map[string]bool // file references this job stored
-	claimed    map[string]bool // scratch names handed out
-	images     handleTable
-	imageBytes int64
-	start      time.Time
+	finished    bool // finish succeeded
+	ended       bool // finish or fail: the outcome is decided
+	logBytes    int
+	logFull     bool // the log limit was hit: later lines are dropped
+	outBytes    map[string]int
+	uploaded    map[string]bool // file references this job stored
+	uploadBytes int64
+	claimed     map[string]bool // scratch names handed out
+	images      handleTable
+	imageBytes  int64
+	start       time.Time
 }
 
 func (h *Host) newJob(task *Task, opt RunOptions) (*job, error) {
@@ -65,7 +69,7 @@ func (h *Host) newJob(task *Task, opt RunOptions) (*job, error) {
 		return nil, fmt.Errorf("host: open scratch directory: %w", err)
 	}
 	j := &job{
-		h: h, task: task, opt: opt,
+		h: h, task: task, opt: opt, limits: task.limits,
 		scratchDir: dir, scratch: root,
 		inputs:   newInputView(),
 		outBytes: map[string]int{},
@@ -137,7 +141,7 @@ func (j *job) end(runErr error) {
 	case runErr == nil:
 		j.failLocked("guest exited without calling finish")
 	case errors.Is(runErr, context.DeadlineExceeded):
-		j.failLocked("deadline exceeded: the job ran longer than " + j.h.limits.Deadline.String())
+		j.failLocked("deadline exceeded: the job ran longer than " + time.Duration(j.limits.Deadline).String())
 	case errors.Is(runErr, context.Canceled):
 		j.failLocked("job cancelled")
 	case errors.As(runErr, &exit):
@@ -163,9 +167,9 @@ func (j *job) result(start time.Time) *Result {
 func (j *job) addLog(level Level, source, msg string) abi.Status {
 	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	j.mu.Lock()
-	if j.logBytes+len(msg) > j.h.limits.LogBytes {
-		over := j.logBytes <= j.h.limits.LogBytes
-		j.logBytes = j.h.limits.LogBytes + 1
+	if j.logFull || int64(j.logBytes+len(msg)) > j.limits.LogBytes || int64(len(j.res.Log)) >= j.limits.LogLines {
+		over := !j.logFull
+		j.logFull = true
 		if over {
 			j.res.Log = append(j.res.Log, LogLine{Time: time.Now(), Level: Warning, Source: "host", Message: "log limit reached; further lines dropped"})
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
 	"github.com/xfhost/xfhost/omni"
+	"github.com/xfhost/xfhost/policy"
 )
 
 func runCommand() *cli.Command {
@@ -33,7 +34,8 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "result", Usage: "write the full job result (state, log, progress, timings) to `FILE`"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
 			&cli.StringFlag{Name: "compile-cache", Usage: "compiled-code cache `DIR` (default: the user cache dir; \"off\" disables)"},
-			&cli.DurationFlag{Name: "deadline", Value: host.DefaultLimits.Deadline, Usage: "wall-clock limit of the job"},
+			&cli.StringFlag{Name: "policy", Usage: "sandbox policy `FILE` (policy/POLICY.md); safe defaults without it"},
+			&cli.DurationFlag{Name: "deadline", Usage: "wall-clock limit of the job (overrides the policy)"},
 			&cli.BoolFlag{Name: "keep-scratch", Usage: "keep the scratch directory of a failed job"},
 		},
 		Action: runAction,
@@ -70,9 +72,22 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	defer eng.Close(context.WithoutCancel(ctx))
-	limits := host.DefaultLimits
-	limits.Deadline = c.Duration("deadline")
-	h, err := host.New(host.Options{Engine: eng, Store: store, Limits: limits, Logger: logger})
+	pol := policy.Defaults()
+	if p := c.String("policy"); p != "" {
+		loaded, err := policy.Load(p)
+		if err != nil {
+			return cli.Exit(err.Error(), 2)
+		}
+		pol = *loaded
+	}
+	if d := c.Duration("deadline"); d > 0 {
+		pol.Default.Deadline = policy.Duration(d)
+		for k, l := range pol.TaskTypes {
+			l.Deadline = 0 // the flag wins over per-task-type deadlines too
+			pol.TaskTypes[k] = l
+		}
+	}
+	h, err := host.New(host.Options{Engine: eng, Store: store, Policy: &pol, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
@@ -160,6 +161,9 @@ func (m *module) Run(ctx context.Context, cfg engine.RunConfig) error {
 		WithSysNanotime().
 		WithRandSource(rand.Reader).
 		WithStartFunctions("_start")
+	if cfg.MemoryLimitBytes > 0 {
+		ctx = experimental.WithMemoryAllocator(ctx, cappedAllocator{limit: cfg.MemoryLimitBytes})
+	}
 	mod, err := m.e.runtime.InstantiateModule(ctx, m.compiled, mc)
 	if mod != nil {
 		_ = mod.Close(context.WithoutCancel(ctx))

@@ -441,6 +441,44 @@ func TestMemoryLimit(t *testing.T) {
 	})
 }
 
+// TestRunMemoryLimit caps one instance below the engine's limit, as a
+// per-task-type policy does.
+func TestRunMemoryLimit(t *testing.T) {
+	var grown []int32
+	fns := hostModule(engine.HostFunction{
+		Name:   "report",
+		Params: []engine.ValueType{engine.I32},
+		Func: func(_ context.Context, _ engine.Memory, stack []uint64) (bool, uint32) {
+			grown = append(grown, int32(uint32(stack[0])))
+			return false, 0
+		},
+	})
+	e := newEngine(t, engine.Config{HostModules: fns})
+	grow := func(pages int32) []byte {
+		return code(i32Const(pages), []byte{opMemoryGrow, 0x00}, call(0))
+	}
+	wasm := wasmModule{
+		types:   []funcType{{}, {params: []byte{i32}}},
+		imports: []funcImport{{"test", "report", 1}},
+		memory:  []uint32{1},
+		start:   code(grow(2), grow(1), grow(1), grow(100)),
+	}.encode()
+	mod := compile(t, e, wasm)
+	if err := mod.Run(context.Background(), engine.RunConfig{MemoryLimitBytes: 4 << 16}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if want := []int32{1, 3, -1, -1}; !equalInt32s(grown, want) {
+		t.Errorf("memory.grow under a 4-page cap: %v, want %v", grown, want)
+	}
+	grown = nil
+	if err := mod.Run(context.Background(), engine.RunConfig{}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if want := []int32{1, 3, 4, 5}; !equalInt32s(grown, want) {
+		t.Errorf("memory.grow without a cap: %v, want %v", grown, want)
+	}
+}
+
 func equalInt32s(a, b []int32) bool {
 	if len(a) != len(b) {
 		return false

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"sort"
 	"strings"
 
 	"github.com/xfhost/xfhost/abi"
@@ -130,7 +131,7 @@ func guestImports(s *abi.Spec) ([]byte, error) {
 func DocTable(s *abi.Spec) string {
 	var b strings.Builder
 	b.WriteString(DocBegin + "\n")
-	b.WriteString("| import | parameters (ABI type → Wasm type) | statuses | since | what it does |\n|---|---|---|---|---|\n")
+	b.WriteString("| import | parameters (name type) | statuses | since | capability | what it does |\n|---|---|---|---|---|---|\n")
 	for i := range s.Functions {
 		f := &s.Functions[i]
 		var ps []string
@@ -141,7 +142,11 @@ func DocTable(s *abi.Spec) string {
 		if params == "" {
 			params = "—"
 		}
-		fmt.Fprintf(&b, "| `%s.%s` | %s | %s | %s | %s |\n", f.Module, f.Name, params, strings.Join(f.Statuses, ", "), f.Since, f.Doc)
+		fmt.Fprintf(&b, "| `%s.%s` | %s | %s | %s | `%s` | %s |\n", f.Module, f.Name, params, strings.Join(f.Statuses, ", "), f.Since, f.Capability, f.Doc)
+	}
+	b.WriteString("\nCapabilities (granted by the host's policy, never by the module):\n\n| capability | imports |\n|---|---|\n")
+	for _, c := range sortedKeys(s.Capabilities) {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", c, s.Capabilities[c])
 	}
 	b.WriteString("\nAll imports return `i32` status. Status codes:\n\n| code | name | meaning |\n|---|---|---|\n")
 	for _, st := range s.Statuses {
@@ -149,6 +154,15 @@ func DocTable(s *abi.Spec) string {
 	}
 	b.WriteString(DocEnd)
 	return b.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // SpliceDoc replaces the generated table in an ABI.md text.
