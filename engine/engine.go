@@ -101,6 +101,9 @@ type Mount struct {
 	FS       fs.FS
 	HostDir  string
 	ReadOnly bool
+	// QuotaBytes bounds the bytes of files under a writable HostDir (0: no
+	// quota); writes beyond it fail with ENOSPC.
+	QuotaBytes int64
 }
 
 // RunConfig configures one instance.

@@ -227,7 +227,7 @@ func (h *Host) Run(ctx context.Context, task *Task, inputs json.RawMessage, opt 
 		MemoryLimitBytes: uint64(j.limits.MemoryMiB) << 20,
 		Mounts: []engine.Mount{
 			{GuestPath: "/inputs", FS: j.inputs},
-			{GuestPath: "/scratch", HostDir: j.scratchDir},
+			{GuestPath: "/scratch", HostDir: j.scratchDir, QuotaBytes: j.limits.ScratchBytes},
 		},
 	})
 	stdout.Flush()
