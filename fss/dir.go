@@ -79,7 +79,7 @@ func (d *Dir) Fetch(ctx context.Context, ref string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, opError(op, ref, fmt.Errorf("not a regular file (mode %v)", fi.Mode().Type()))
+		return nil, opError(op, ref, fmt.Errorf("%w (mode %v)", ErrNotRegular, fi.Mode().Type()))
 	}
 	return f, nil
 }
@@ -96,7 +96,7 @@ func (d *Dir) Stat(ctx context.Context, ref string) (Info, error) {
 		return Info{}, opError(op, ref, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return Info{}, opError(op, ref, fmt.Errorf("not a regular file (mode %v)", fi.Mode().Type()))
+		return Info{}, opError(op, ref, fmt.Errorf("%w (mode %v)", ErrNotRegular, fi.Mode().Type()))
 	}
 	return Info{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}, nil
 }
@@ -121,7 +121,7 @@ func (d *Dir) Put(ctx context.Context, ref string, r io.Reader) (Info, error) {
 	case err != nil:
 		return Info{}, opError(op, ref, err)
 	case !fi.Mode().IsRegular():
-		return Info{}, opError(op, ref, fmt.Errorf("existing entry is not a regular file (mode %v)", fi.Mode().Type()))
+		return Info{}, opError(op, ref, fmt.Errorf("existing entry: %w (mode %v)", ErrNotRegular, fi.Mode().Type()))
 	}
 
 	dir := path.Dir(ref)

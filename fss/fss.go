@@ -49,6 +49,10 @@ type Store interface {
 // errors.Is(err, fs.ErrNotExist) also holds for such errors.
 var ErrNotFound = fmt.Errorf("not found: %w", fs.ErrNotExist)
 
+// ErrNotRegular is wrapped by errors for refs naming a directory or another
+// entry that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
 // ErrInvalidRef is wrapped by errors for refs that ValidRef rejects, so
 // callers (an HTTP handler, say) can tell bad input from storage failures.
 var ErrInvalidRef = errors.New("invalid ref")

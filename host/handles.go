@@ -1,6 +1,7 @@
 package host
 
 import (
+	"os"
 	"sync/atomic"
 
 	"github.com/xfhost/xfhost/abi"
@@ -38,6 +39,17 @@ type jobImage struct {
 	img      *omni.Image
 	writable bool
 	bytes    int64 // counted against the job's image quota
+	// source is the pixel file of a mapped input, kept open while the image
+	// is: a download cache pins a file for as long as it is open, so a
+	// mapped volume is never evicted under a running job.
+	source *os.File
+}
+
+func (im *jobImage) close() {
+	im.img.Close()
+	if im.source != nil {
+		im.source.Close()
+	}
 }
 
 func newHandleTable(gen *atomic.Uint32) handleTable { return handleTable{gen: gen} }
@@ -90,7 +102,7 @@ func (t *handleTable) remove(h uint32) (*jobImage, abi.Status) {
 func (t *handleTable) closeAll() {
 	for i := range t.slots {
 		if im := t.slots[i].image; im != nil {
-			im.img.Close()
+			im.close()
 		}
 		t.slots[i] = handleSlot{}
 	}

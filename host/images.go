@@ -15,7 +15,7 @@ import (
 
 // openImageInput fetches an Image input's metadata and pixel files from the
 // store and maps the pixels.
-func (j *job) openImageInput(ctx context.Context, key string) (*omni.Image, abi.Status) {
+func (j *job) openImageInput(ctx context.Context, key string) (*jobImage, abi.Status) {
 	typ, value, st := j.compositeInput(key)
 	if st != abi.OK {
 		return nil, st
@@ -50,13 +50,13 @@ func (j *job) openImageInput(ctx context.Context, key string) (*omni.Image, abi.
 		j.addLog(Error, "host", "open image "+key+": "+err.Error())
 		return nil, abi.IOError
 	}
-	defer pf.Close()
 	img, err := omni.Map(h, pf)
 	if err != nil {
+		pf.Close()
 		j.addLog(Error, "host", "open image "+key+": "+err.Error())
 		return nil, abi.BadArgument
 	}
-	return img, abi.OK
+	return &jobImage{img: img, source: pf}, abi.OK
 }
 
 func (j *job) addImage(c engine.Memory, im *jobImage, out uint32) abi.Status {
@@ -89,7 +89,7 @@ func (j *job) reserveImageBytes(n int64) bool {
 }
 
 func (j *job) releaseImage(im *jobImage) {
-	im.img.Close()
+	im.close()
 	j.mu.Lock()
 	j.imageBytes -= im.bytes
 	j.mu.Unlock()
@@ -109,11 +109,11 @@ func xfImageOpen(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.S
 	if _, ok := c.Read(u32(a[2]), 4); !ok {
 		return abi.InvalidMemoryAccess
 	}
-	img, st := j.openImageInput(ctx, key)
+	im, st := j.openImageInput(ctx, key)
 	if st != abi.OK {
 		return st
 	}
-	return j.addImage(c, &jobImage{img: img}, u32(a[2]))
+	return j.addImage(c, im, u32(a[2]))
 }
 
 // imageInfo is the JSON image_info_get returns.

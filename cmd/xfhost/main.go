@@ -40,6 +40,8 @@ func newApp() *cli.App {
 			inspectCommand(),
 			packCommand(),
 			imageCommand(),
+			fssCommand(),
+			cacheCommand(),
 		},
 		HideHelpCommand: true,
 		// main reports errors and chooses exit codes; cli must not exit.

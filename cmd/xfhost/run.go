@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/engine/wazeroengine"
 	"github.com/xfhost/xfhost/fss"
+	"github.com/xfhost/xfhost/fss/fsshttp"
+	"github.com/xfhost/xfhost/fsscache"
 	"github.com/xfhost/xfhost/host"
 	"github.com/xfhost/xfhost/omni"
 	"github.com/xfhost/xfhost/policy"
@@ -29,7 +32,11 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "inputs", Usage: "JSON `FILE` with the job's inputs object"},
 			&cli.StringSliceFlag{Name: "input", Usage: "set one input: `KEY=JSON` (repeatable; overrides --inputs)"},
 			&cli.StringSliceFlag{Name: "image", Usage: "set an Image input from an .omni file on the store: `KEY=REF`"},
-			&cli.StringFlag{Name: "fss", Usage: "file store: a local `DIR`"},
+			&cli.StringFlag{Name: "fss", Usage: "file store: a local `DIR`, or the URL of an FSS server (http://host:port)"},
+			&cli.StringFlag{Name: "token-file", Usage: "bearer token for the FSS server, first line of `FILE`"},
+			&cli.StringFlag{Name: "cache", Usage: "download cache `DIR` for an FSS server (default: the user cache dir)"},
+			&cli.Int64Flag{Name: "cache-max-mib", Value: 50 << 10, Usage: "bound of the download cache in MiB"},
+			&cli.BoolFlag{Name: "offline", Usage: "serve inputs from the download cache only"},
 			&cli.StringFlag{Name: "out", Usage: "also write the outputs JSON to `FILE`"},
 			&cli.StringFlag{Name: "result", Usage: "write the full job result (state, log, progress, timings) to `FILE`"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
@@ -58,7 +65,8 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := fss.OpenDir(c.String("fss"))
+	progress := newProgressPrinter(c.App.ErrWriter, c.String("log-format") == "json")
+	store, err := openStore(c, logger, progress)
 	if err != nil {
 		return err
 	}
@@ -92,7 +100,6 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	defer h.Close()
-	progress := newProgressPrinter(c.App.ErrWriter, c.String("log-format") == "json")
 	res, err := h.RunModule(ctx, wasm, inputs, host.RunOptions{
 		OnProgress:  progress.progress,
 		OnLog:       progress.log(logger),
@@ -210,7 +217,9 @@ func imageInput(ctx context.Context, store fss.Store, ref string) (json.RawMessa
 type progressPrinter struct {
 	w        io.Writer
 	terminal bool
+	mu       sync.Mutex // downloads report from the cache's goroutines
 	shown    bool
+	lastPct  int64
 }
 
 func newProgressPrinter(w io.Writer, machine bool) *progressPrinter {
@@ -246,8 +255,75 @@ func (p *progressPrinter) log(logger *slog.Logger) func(host.LogLine) {
 	}
 }
 
+// download shows a download's progress on a terminal, at most once per
+// percent.
+func (p *progressPrinter) download(ref string, done, total int64) {
+	if !p.terminal || total <= 0 {
+		return
+	}
+	pct := done * 100 / total
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pct == p.lastPct && done != total {
+		return
+	}
+	p.lastPct = pct
+	fmt.Fprintf(p.w, "\rdownloading %s %3d%% (%d MiB)", ref, pct, done>>20)
+	p.shown = true
+}
+
 func (p *progressPrinter) done() {
 	if p.shown {
 		fmt.Fprintln(p.w)
 	}
 }
+
+// closableStore is a file store the command opened and must close.
+type closableStore interface {
+	fss.Store
+	Close() error
+}
+
+// openStore opens --fss: a local directory as it is, or an FSS server
+// through the download cache, with the token held by the host only.
+func openStore(c *cli.Context, logger *slog.Logger, progress *progressPrinter) (closableStore, error) {
+	target := c.String("fss")
+	if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
+		return fss.OpenDir(target)
+	}
+	var token string
+	if p := c.String("token-file"); p != "" {
+		t, err := readTokenFile(p)
+		if err != nil {
+			return nil, cli.Exit(err.Error(), 2)
+		}
+		token = t
+	}
+	client, err := fsshttp.NewClient(target, fsshttp.ClientOptions{Token: token, Logger: logger})
+	if err != nil {
+		return nil, cli.Exit(err.Error(), 2)
+	}
+	dir := c.String("cache")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("no --cache and no user cache dir: %w", err)
+		}
+		dir = filepath.Join(base, "xfhost", "fss")
+	}
+	cache, err := fsscache.Open(dir, fsscache.Options{
+		Origin: client, Name: target, MaxBytes: c.Int64("cache-max-mib") << 20,
+		Offline: c.Bool("offline"), Logger: logger, OnProgress: progress.download,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cachedStore{Store: fsscache.NewStore(cache, client), cache: cache}, nil
+}
+
+type cachedStore struct {
+	*fsscache.Store
+	cache *fsscache.Cache
+}
+
+func (s cachedStore) Close() error { return s.cache.Close() }
