@@ -140,9 +140,20 @@ const (
 	// touchEvery limits how often the last access of an entry is written:
 	// LRU needs minutes of resolution, not a write per Fetch.
 	touchEvery = time.Minute
-	// defaultCheckpoint is how many bytes a download writes between fsyncs
-	// of its partial file and sidecar; a resume restarts from the last one.
+	// A download checkpoints (fsyncs its partial file and records its
+	// length in the sidecar; a resume continues from the last checkpoint)
+	// every defaultCheckpoint bytes, and at least every checkpointEvery
+	// while bytes arrive. Checkpoints run beside the download and coalesce
+	// while one is in progress, so they cost little throughput however
+	// small the interval; a small one keeps the disk writing back as the
+	// file arrives and leaves little for the fsync before publishing. The
+	// time interval bounds what a crash loses on a slow link.
 	defaultCheckpoint = 16 << 20
+	checkpointEvery   = 2 * time.Second
+	// hashRing is how many copyBuf buffers a download may have received
+	// and not yet hashed: enough for the receiving side to run on while
+	// the hashing goroutine waits for a CPU.
+	hashRing = 8
 	// orphanGrace protects a blob without an entry from eviction for a while:
 	// its publisher writes the entry just after the blob.
 	orphanGrace = 5 * time.Minute
@@ -161,15 +172,19 @@ const (
 // Cache is a download cache in a directory, shareable by goroutines and by
 // processes.
 type Cache struct {
-	dir        string
-	origin     Origin
-	name       string
-	maxBytes   int64
-	lowWater   int64
-	offline    bool
-	log        *slog.Logger
-	progress   func(ref string, done, total int64)
-	checkpoint int64 // bytes between partial-file checkpoints
+	dir      string
+	origin   Origin
+	name     string
+	maxBytes int64
+	lowWater int64
+	offline  bool
+	log      *slog.Logger
+	progress func(ref string, done, total int64)
+	// checkpoint and checkpointEvery are the byte and time intervals of a
+	// download's checkpoints: defaultCheckpoint and checkpointEvery, except
+	// in tests.
+	checkpoint      int64
+	checkpointEvery time.Duration
 
 	// base is cancelled by Close; detached work (downloads, verification)
 	// stops with it.
@@ -231,19 +246,20 @@ func Open(dir string, opt Options) (*Cache, error) {
 	}
 	base, stop := context.WithCancel(context.Background())
 	return &Cache{
-		dir:        dir,
-		origin:     opt.Origin,
-		name:       opt.Name,
-		maxBytes:   opt.MaxBytes,
-		lowWater:   low,
-		offline:    opt.Offline,
-		progress:   opt.OnProgress,
-		log:        log.With("cache", dir),
-		checkpoint: defaultCheckpoint,
-		base:       base,
-		stopBase:   stop,
-		flights:    map[string]*flight{},
-		verified:   map[blobID]bool{},
+		dir:             dir,
+		origin:          opt.Origin,
+		name:            opt.Name,
+		maxBytes:        opt.MaxBytes,
+		lowWater:        low,
+		offline:         opt.Offline,
+		progress:        opt.OnProgress,
+		log:             log.With("cache", dir),
+		checkpoint:      defaultCheckpoint,
+		checkpointEvery: checkpointEvery,
+		base:            base,
+		stopBase:        stop,
+		flights:         map[string]*flight{},
+		verified:        map[blobID]bool{},
 	}, nil
 }
 

@@ -139,8 +139,9 @@ type downloader struct {
 	f          *os.File
 	hash       hash.Hash
 	want       RemoteInfo // what the content must be
-	written    int64      // bytes in the partial file and the hash
-	durable    int64      // bytes covered by the last checkpoint
+	// written counts the bytes in the partial file; once stream returns,
+	// the hash has seen exactly these.
+	written int64
 }
 
 func (d *downloader) run(ctx context.Context, head RemoteInfo, tag string) (Entry, error) {
@@ -238,7 +239,7 @@ func (d *downloader) resumable(ctx context.Context, head RemoteInfo) (int64, err
 	if _, err := d.f.Seek(s.Offset, io.SeekStart); err != nil {
 		return 0, err
 	}
-	d.written, d.durable = s.Offset, s.Offset
+	d.written = s.Offset
 	return s.Offset, nil
 }
 
@@ -251,76 +252,29 @@ func (d *downloader) restart() error {
 		return err
 	}
 	d.hash.Reset()
-	d.written, d.durable = 0, 0
+	d.written = 0
 	return nil
 }
 
 // checkpoint makes the bytes written so far durable and records them in the
 // sidecar, so a later process can resume from here.
 func (d *downloader) checkpoint() error {
+	return d.checkpointAt(d.written)
+}
+
+// checkpointAt records that the first offset bytes of the partial file are
+// durable. Every one of them must have been written before it is called:
+// the fsync covers what was written before it started, so a checkpoint may
+// run while later bytes are still being appended.
+func (d *downloader) checkpointAt(offset int64) error {
 	if err := d.f.Sync(); err != nil {
-		return err
+		return fmt.Errorf("checkpoint: sync partial file: %w", err)
 	}
-	err := writeSidecar(d.side, sidecar{Ref: d.ref, ETag: d.want.ETag, Size: d.want.Size, SHA256: d.want.SHA256, Offset: d.written})
+	err := writeSidecar(d.side, sidecar{Ref: d.ref, ETag: d.want.ETag, Size: d.want.Size, SHA256: d.want.SHA256, Offset: offset})
 	if err != nil {
-		return err
+		return fmt.Errorf("checkpoint: %w", err)
 	}
-	d.durable = d.written
 	return nil
-}
-
-// stream appends body to the partial file.
-func (d *downloader) stream(ctx context.Context, body io.Reader) error {
-	buf := make([]byte, copyBuf)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, rerr := fill(body, buf)
-		if n > 0 {
-			if d.want.Size >= 0 && d.written+int64(n) > d.want.Size {
-				return fmt.Errorf("%w: server sent more than the announced %d bytes", ErrCorrupt, d.want.Size)
-			}
-			if _, err := d.f.Write(buf[:n]); err != nil {
-				return err
-			}
-			d.hash.Write(buf[:n])
-			d.written += int64(n)
-			d.c.stats.bytesDownloaded.Add(int64(n))
-			if p := d.c.progress; p != nil {
-				p(d.ref, d.written, d.want.Size)
-			}
-			if d.written-d.durable >= d.c.checkpoint {
-				if err := d.checkpoint(); err != nil {
-					return err
-				}
-			}
-		}
-		switch {
-		case rerr == io.EOF:
-			return nil
-		case rerr != nil:
-			if cerr := ctx.Err(); cerr != nil {
-				return cerr
-			}
-			return fmt.Errorf("read body: %w", rerr)
-		}
-	}
-}
-
-// fill reads into buf until it is full or r fails. Unlike io.ReadFull it
-// returns io.EOF only for a clean end, so that a connection cut short
-// (io.ErrUnexpectedEOF from the HTTP body) is a resumable failure.
-func fill(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // checkContent compares what arrived with what the server announced.
