@@ -54,6 +54,19 @@ func newImageLike(src *omni.Image, dt omni.DataType) (*omni.Image, error) {
 
 // newImageSized is newImageLike with another size (crop, resample).
 func newImageSized(src *omni.Image, size [3]int, dt omni.DataType) (*omni.Image, error) {
+	return omni.New(headerLike(src, size, dt))
+}
+
+// newOutputLike is newImageLike for kernels that write every voxel of
+// their result: the pixels are not zeroed (omni.NewUninitialized), which
+// spares faulting in and clearing a fresh buffer per call. Everything a
+// kernel does not write would show an earlier image's bytes, so only
+// kernels that provably write all of it may use this.
+func newOutputLike(src *omni.Image, dt omni.DataType) (*omni.Image, error) {
+	return omni.NewUninitialized(headerLike(src, src.Header().Size, dt))
+}
+
+func headerLike(src *omni.Image, size [3]int, dt omni.DataType) *omni.Header {
 	h := src.Header()
 	h.Size = size
 	h.DataType = dt
@@ -61,7 +74,7 @@ func newImageSized(src *omni.Image, size [3]int, dt omni.DataType) (*omni.Image,
 	h.Calibrations = nil
 	h.DefaultUnitType = ""
 	h.PixelFiles = nil
-	return omni.New(h)
+	return h
 }
 
 // slabs splits [0, n) into contiguous ranges, one per worker, and runs fn
@@ -411,7 +424,7 @@ func threshold(ctx context.Context, img *omni.Image, b Bounds, p path) (*omni.Im
 	if (b.HasLower && math.IsNaN(b.Lower)) || (b.HasUpper && math.IsNaN(b.Upper)) {
 		return nil, fmt.Errorf("clip: threshold: %w: a bound is NaN", ErrBadArgument)
 	}
-	out, err := newImageLike(img, omni.Uint8)
+	out, err := newOutputLike(img, omni.Uint8)
 	if err != nil {
 		return nil, fmt.Errorf("clip: threshold: %w", err)
 	}
@@ -466,8 +479,8 @@ func intBounds[T integer](lo, hi float64) (ilo, ihi T, ok bool) {
 func thresholdInt[T integer](ctx context.Context, src, dst []byte, lo, hi float64, p path) error {
 	v := voxels[T](src)
 	ilo, ihi, ok := intBounds[T](lo, hi)
-	if !ok {
-		return ctx.Err() // nothing inside; the output is already zero
+	if !ok { // nothing inside
+		return slabs(ctx, len(dst), func(a, b int) { clear(dst[a:b]) })
 	}
 	base, span := int64(ilo), uint64(int64(ihi)-int64(ilo))
 	return slabs(ctx, len(v), func(a, b int) {

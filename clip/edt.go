@@ -2,6 +2,7 @@ package clip
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -33,7 +34,7 @@ func DistanceTransform(ctx context.Context, img *omni.Image) (*omni.Image, error
 	if err != nil {
 		return nil, err
 	}
-	out, err := newImageLike(img, omni.Float32)
+	out, err := newOutputLike(img, omni.Float32)
 	if err != nil {
 		return nil, fmt.Errorf("clip: distance transform: %w", err)
 	}
@@ -257,8 +258,15 @@ func (e *envelope) transform(f []float64, w float64, dst []float32, stride int, 
 // (non-zero; the whole image if mask is nil) that are foreground
 // (non-zero) in seg. It is ErrEmpty if mask selects no voxel.
 func BVTV(ctx context.Context, seg, mask *omni.Image) (float64, error) {
-	// Both images are packed to bits (fast for any data type), so the
-	// counts are popcounts of whole words.
+	if bytewise(seg) && (mask == nil || bytewise(mask)) {
+		return bvtvBytes(ctx, seg, mask)
+	}
+	return bvtvPacked(ctx, seg, mask)
+}
+
+// bvtvPacked packs both images to bits (fast for any data type), so the
+// counts are popcounts of whole words.
+func bvtvPacked(ctx context.Context, seg, mask *omni.Image) (float64, error) {
 	s, err := packImage(ctx, "bv/tv", seg)
 	if err != nil {
 		return 0, err
@@ -302,4 +310,93 @@ func BVTV(ctx context.Context, seg, mask *omni.Image) (float64, error) {
 		return 0, fmt.Errorf("%w: bv/tv: mask selects no voxel", ErrEmpty)
 	}
 	return float64(bone.Load()) / float64(n), nil
+}
+
+// bytewise reports whether img is an 8-bit image, whose non-zero voxels
+// bvtvBytes counts in place.
+func bytewise(img *omni.Image) bool {
+	return img != nil && img.Header().DataType.Size() == 1
+}
+
+// bvtvBytes is BVTV for 8-bit segmentations and masks (the usual uint8
+// 0/1 images), counting non-zero bytes where they lie.
+func bvtvBytes(ctx context.Context, seg, mask *omni.Image) (float64, error) {
+	s, h, err := imagePixels("bv/tv", seg)
+	if err != nil {
+		return 0, err
+	}
+	var m []byte
+	if mask != nil {
+		mp, mh, err := imagePixels("bv/tv", mask)
+		if err != nil {
+			return 0, err
+		}
+		if mh.Size != h.Size {
+			return 0, fmt.Errorf("%w: bv/tv: segmentation %v, mask %v", ErrSizeMismatch, h.Size, mh.Size)
+		}
+		m = mp
+	}
+	var bone, total atomic.Int64
+	err = slabs(ctx, len(s), func(lo, hi int) {
+		if m == nil {
+			bone.Add(int64(countNonZero(s[lo:hi])))
+			return
+		}
+		b, t := countNonZeroMasked(s[lo:hi], m[lo:hi])
+		bone.Add(int64(b))
+		total.Add(int64(t))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("clip: bv/tv: %w", err)
+	}
+	n := total.Load()
+	if m == nil {
+		n = int64(len(s))
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("%w: bv/tv: mask selects no voxel", ErrEmpty)
+	}
+	return float64(bone.Load()) / float64(n), nil
+}
+
+// countNonZero counts the non-zero bytes of b: vector code for a prefix,
+// then nonZeroBits on 8 bytes at a time.
+func countNonZero(b []byte) int {
+	count, n := vecCountNonZero(b)
+	b = b[n:]
+	for len(b) >= 8 {
+		count += bits.OnesCount64(nonZeroBits(binary.LittleEndian.Uint64(b)))
+		b = b[8:]
+	}
+	for _, x := range b {
+		count += int(b2u8(x != 0))
+	}
+	return count
+}
+
+// countNonZeroMasked counts the bytes where mask is non-zero (total) and
+// those where seg is non-zero too (both); mask is as long as seg.
+func countNonZeroMasked(seg, mask []byte) (both, total int) {
+	both, total, n := vecCountNonZeroMasked(seg, mask)
+	seg, mask = seg[n:], mask[n:len(seg)]
+	for len(seg) >= 8 && len(mask) >= 8 {
+		m := nonZeroBits(binary.LittleEndian.Uint64(mask))
+		total += bits.OnesCount64(m)
+		both += bits.OnesCount64(m & nonZeroBits(binary.LittleEndian.Uint64(seg)))
+		seg, mask = seg[8:], mask[8:]
+	}
+	for i, x := range seg {
+		s := b2u8(mask[i] != 0)
+		total += int(s)
+		both += int(s & b2u8(x != 0))
+	}
+	return both, total
+}
+
+// nonZeroBits sets the top bit of each non-zero byte of w and clears every
+// other bit: adding 0x7f to a byte's low 7 bits carries into its top bit
+// iff they are not all zero, and the carry never leaves the byte.
+func nonZeroBits(w uint64) uint64 {
+	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	return ((w & low7) + low7 | w) & high
 }

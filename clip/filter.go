@@ -192,17 +192,41 @@ func newRowFilter[F float](nx int, kernel []float64) *rowFilter[F] {
 
 func filterRow[T number, F float](f *rowFilter[F], in []T, out []F) {
 	if f.w == nil {
-		out = out[:len(in)]
-		for i, v := range in {
-			out[i] = F(v)
-		}
+		convertLine(in, out[:len(in)])
 		return
 	}
+	// The row goes into the middle of pad; the ends mirror it.
+	r := len(f.lo)
 	pad := f.pad[:len(f.tbl)]
-	for p, i := range f.tbl {
-		pad[p] = F(in[i])
+	body := pad[r : r+len(in)]
+	convertLine(in, body)
+	for p, i := range f.tbl[:r] {
+		pad[p] = body[i]
 	}
-	smoothLine(out, pad[len(f.lo):], f.lo, f.hi, f.w)
+	for p, i := range f.tbl[r+len(in):] {
+		pad[r+len(in)+p] = body[i]
+	}
+	smoothLine(out, body, f.lo, f.hi, f.w)
+}
+
+// convertLine sets out[i] = F(in[i]): a copy when in is already of the
+// result's float type, a vector kernel where there is one (8- and 16-bit
+// integers to float32), else a scalar loop.
+func convertLine[T number, F float](in []T, out []F) {
+	out = out[:len(in)]
+	var zt T
+	var zf F
+	if isFloat[T]() && unsafe.Sizeof(zt) == unsafe.Sizeof(zf) {
+		copy(out, unsafe.Slice((*F)(unsafe.Pointer(unsafe.SliceData(in))), len(in)))
+		return
+	}
+	n := 0
+	if unsafe.Sizeof(zf) == 4 {
+		n = vecConvert(in, viewFloats[float32](out))
+	}
+	for i, v := range in[n:] {
+		out[n+i] = F(v)
+	}
 }
 
 // gaussianX filters each x-row of src into dst.
@@ -279,9 +303,37 @@ func gaussianLines[F float](ctx context.Context, data []F, nx, outer, outerStrid
 }
 
 // smoothLine sets o[j] = w[0]*c[j] + sum over k of w[k]*(lo[k-1][j] +
-// hi[k-1][j]), the symmetric kernel applied to rows of neighbours. Up to
-// four offsets per sweep cut the loads and stores of o.
+// hi[k-1][j]), the symmetric kernel applied to rows of neighbours; each
+// of lo and hi must hold at least len(o) values. All three passes come
+// here, so they share the vector kernel where the CPU has one. The vector
+// and scalar kernels round differently (fused multiply-adds, another
+// order), so results differ between machines by a few float steps; on
+// one machine they are the same however the lines are cut.
 func smoothLine[F float](o, c []F, lo, hi [][]F, w []F) {
+	var zero F
+	switch unsafe.Sizeof(zero) {
+	case 4:
+		if vecSmoothLine32(viewFloats[float32](o), viewFloats[float32](c), viewFloatLines[float32](lo), viewFloatLines[float32](hi), viewFloats[float32](w)) {
+			return
+		}
+	case 8:
+		if vecSmoothLine64(viewFloats[float64](o), viewFloats[float64](c), viewFloatLines[float64](lo), viewFloatLines[float64](hi), viewFloats[float64](w)) {
+			return
+		}
+	}
+	smoothLineScalar(o, c, lo, hi, w)
+}
+
+// viewFloats views a slice of a float type as the float type G of the
+// same size, which is its underlying type: the vector kernels take plain
+// float32 and float64. Callers check the sizes match.
+func viewFloats[G, F float](v []F) []G { return *(*[]G)(unsafe.Pointer(&v)) }
+
+func viewFloatLines[G, F float](v [][]F) [][]G { return *(*[][]G)(unsafe.Pointer(&v)) }
+
+// smoothLineScalar is smoothLine without vectors. Up to four offsets per
+// sweep cut the loads and stores of o.
+func smoothLineScalar[F float](o, c []F, lo, hi [][]F, w []F) {
 	n := len(o)
 	c = c[:n]
 	w0 := w[0]

@@ -56,18 +56,27 @@ func Crop(ctx context.Context, img *omni.Image, pos, size [3]int) (*omni.Image, 
 	for a := range 3 {
 		oh.Origin[a] = h.Origin[a] + float64(pos[a])*h.Spacing[a]
 	}
-	out, err := omni.New(oh)
+	out, err := omni.NewUninitialized(oh)
 	if err != nil {
 		return nil, fmt.Errorf("clip: crop: %w", err)
 	}
 	vs := h.DataType.Size()
 	dst := out.Pixels()
-	rowBytes := size[0] * vs
-	err = forUnits(ctx, size[1]*size[2], rowBytes, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			y, z := r%size[1], r/size[1]
-			s := ((pos[2]+z)*h.Size[1]+pos[1]+y)*h.Size[0] + pos[0]
-			copy(dst[r*rowBytes:(r+1)*rowBytes], px[s*vs:s*vs+rowBytes])
+	// Each output plane is size[1] rows of rowBytes, one copy per row, or
+	// one for the whole plane when the box spans whole rows of img.
+	rowBytes, rows := size[0]*vs, size[1]
+	if size[0] == h.Size[0] {
+		rowBytes, rows = rowBytes*rows, 1
+	}
+	planeBytes := rowBytes * rows
+	err = forUnits(ctx, size[2], planeBytes, func(z0, z1 int) {
+		for z := z0; z < z1; z++ {
+			plane := dst[z*planeBytes : (z+1)*planeBytes]
+			s := (((pos[2]+z)*h.Size[1]+pos[1])*h.Size[0] + pos[0]) * vs
+			for y := range rows {
+				copy(plane[y*rowBytes:(y+1)*rowBytes], px[s:s+rowBytes])
+				s += h.Size[0] * vs
+			}
 		}
 	})
 	if err != nil {
@@ -247,7 +256,7 @@ func Resample(ctx context.Context, img *omni.Image, factor [3]float64, interp In
 	}
 	oh := sameUnits(h, size, h.DataType)
 	oh.Spacing = spacing
-	out, err := omni.New(oh)
+	out, err := omni.NewUninitialized(oh)
 	if err != nil {
 		return nil, fmt.Errorf("clip: resample: %w", err)
 	}

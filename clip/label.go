@@ -27,7 +27,7 @@ func Label(ctx context.Context, img *omni.Image, conn Connectivity) (labels *omn
 	if err != nil {
 		return nil, 0, err
 	}
-	out, err := newImageLike(img, omni.Uint32)
+	out, err := newOutputLike(img, omni.Uint32)
 	if err != nil {
 		return nil, 0, fmt.Errorf("clip: label: %w", err)
 	}
@@ -35,6 +35,7 @@ func Label(ctx context.Context, img *omni.Image, conn Connectivity) (labels *omn
 	if err := parallelRows(ctx, rs.rows(), rs.nx, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := dst[r*rs.nx : (r+1)*rs.nx]
+			clear(row) // the output is not zeroed; a row is cache-sized
 			for i := rs.rowStart[r]; i < rs.rowStart[r+1]; i++ {
 				run := rs.runs[i]
 				fill(row[run.start:run.end], rs.label[i])
@@ -412,7 +413,7 @@ func (rs *runSet) sizes() []int64 {
 
 // render writes the runs of the labels marked in keep as a uint8 0/1 image.
 func (rs *runSet) render(ctx context.Context, op string, img *omni.Image, keep []bool) (*omni.Image, error) {
-	out, err := newImageLike(img, omni.Uint8)
+	out, err := newOutputLike(img, omni.Uint8)
 	if err != nil {
 		return nil, fmt.Errorf("clip: %s: %w", op, err)
 	}
@@ -420,6 +421,7 @@ func (rs *runSet) render(ctx context.Context, op string, img *omni.Image, keep [
 	if err := parallelRows(ctx, rs.rows(), rs.nx, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := dst[r*rs.nx : (r+1)*rs.nx]
+			clear(row) // the output is not zeroed
 			for i := rs.rowStart[r]; i < rs.rowStart[r+1]; i++ {
 				if keep[rs.label[i]] {
 					run := rs.runs[i]

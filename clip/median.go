@@ -32,7 +32,7 @@ func Median(ctx context.Context, img *omni.Image, radius int) (*omni.Image, erro
 	if radius < 1 || radius > MaxMedianRadius {
 		return nil, fmt.Errorf("%w: median: radius %d outside 1..%d", ErrBadArgument, radius, MaxMedianRadius)
 	}
-	out, err := omni.New(sameUnits(h, h.Size, h.DataType))
+	out, err := omni.NewUninitialized(sameUnits(h, h.Size, h.DataType))
 	if err != nil {
 		return nil, fmt.Errorf("clip: median: %w", err)
 	}

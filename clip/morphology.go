@@ -112,7 +112,7 @@ func Morphology(ctx context.Context, img *omni.Image, op MorphOp, conn Connectiv
 			}
 		}
 	}
-	out, err := newImageLike(img, omni.Uint8)
+	out, err := newOutputLike(img, omni.Uint8)
 	if err != nil {
 		return nil, fmt.Errorf("clip: morphology: %w", err)
 	}

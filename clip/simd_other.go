@@ -26,3 +26,11 @@ func vecArithScalarInt(x, dst any, op ArithOp, c int64) int { return 0 }
 func vecArithScalarFloat(x, dst any, op ArithOp, c float64) int { return 0 }
 
 func vecArith(x, y, dst any, op ArithOp) int { return 0 }
+
+func canVecLevels(size int) bool { return false }
+
+func vecLevels(v any, dst []uint8, always uint8, gt []int64) int { return 0 }
+
+func vecCountNonZero(b []uint8) (count, n int) { return 0, 0 }
+
+func vecCountNonZeroMasked(seg, mask []uint8) (both, total, n int) { return 0, 0, 0 }

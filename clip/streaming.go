@@ -22,6 +22,10 @@ const maxLevels = math.MaxUint16
 // must be finite and strictly ascending. The labels are uint8 for up to
 // 255 levels and uint16 for up to 65535.
 func MultiThreshold(ctx context.Context, img *omni.Image, levels []float64) (*omni.Image, error) {
+	return multiThreshold(ctx, img, levels, vectorPath)
+}
+
+func multiThreshold(ctx context.Context, img *omni.Image, levels []float64, p path) (*omni.Image, error) {
 	if len(levels) == 0 || len(levels) > maxLevels {
 		return nil, fmt.Errorf("clip: multithreshold: %w: %d levels, want 1 to %d", ErrBadArgument, len(levels), maxLevels)
 	}
@@ -37,14 +41,18 @@ func MultiThreshold(ctx context.Context, img *omni.Image, levels []float64) (*om
 	if len(levels) > math.MaxUint8 {
 		dt = omni.Uint16
 	}
-	out, err := newImageLike(img, dt)
+	out, err := newOutputLike(img, dt)
 	if err != nil {
 		return nil, fmt.Errorf("clip: multithreshold: %w", err)
 	}
 	src, dst, padded := img.Pixels(), out.Pixels(), searchLevels(levels)
-	if dt == omni.Uint8 {
+	sdt := img.Header().DataType
+	switch {
+	case p == vectorPath && len(levels) <= maxCompareLevels && !sdt.IsFloat() && canVecLevels(sdt.Size()):
+		err = labelCompared(ctx, sdt, src, dst, levels)
+	case dt == omni.Uint8:
 		err = labelPixels[uint8](ctx, img.Header().DataType, src, dst, padded)
-	} else {
+	default:
 		err = labelPixels[uint16](ctx, img.Header().DataType, src, dst, padded)
 	}
 	if err != nil {
@@ -74,6 +82,57 @@ func labelPixels[L uint8 | uint16](ctx context.Context, dt omni.DataType, src, d
 		return labelSearch[float64, L](ctx, src, dst, levels)
 	}
 	return fmt.Errorf("unsupported data type %v", dt)
+}
+
+// maxCompareLevels is the most levels labelCompared takes: each costs a
+// comparison per voxel.
+const maxCompareLevels = 8
+
+// labelCompared labels 8- and 16-bit voxels by comparing them with each
+// level in vector code: the label is the number of levels at or below the
+// voxel. For integers x >= level is x > ceil(level)-1; levels at or below
+// the type's minimum count for every voxel (always) and levels above its
+// maximum for none.
+func labelCompared(ctx context.Context, dt omni.DataType, src, dst []byte, levels []float64) error {
+	switch dt {
+	case omni.Uint8:
+		return labelComparedOf[uint8](ctx, src, dst, levels)
+	case omni.Int8:
+		return labelComparedOf[int8](ctx, src, dst, levels)
+	case omni.Uint16:
+		return labelComparedOf[uint16](ctx, src, dst, levels)
+	case omni.Int16:
+		return labelComparedOf[int16](ctx, src, dst, levels)
+	}
+	return fmt.Errorf("unsupported data type %v", dt)
+}
+
+func labelComparedOf[T integer](ctx context.Context, src, dst []byte, levels []float64) error {
+	tlo, thi := limits[T]()
+	var always uint8
+	var gt []int64
+	for _, l := range levels {
+		switch c := math.Ceil(l); {
+		case c <= tlo:
+			always++
+		case c <= thi:
+			gt = append(gt, int64(c)-1)
+		}
+	}
+	v := voxels[T](src)
+	return slabs(ctx, len(v), func(a, b int) {
+		x, o := v[a:b], dst[a:b]
+		n := vecLevels(x, o, always, gt)
+		x, o = x[n:], o[n:]
+		o = o[:len(x)]
+		for i, xi := range x {
+			label := always
+			for _, g := range gt {
+				label += b2u8(int64(xi) > g)
+			}
+			o[i] = label
+		}
+	})
 }
 
 // searchLevels pads levels with NaN to a power-of-two length for
@@ -158,7 +217,7 @@ func maskImage(ctx context.Context, img, mask *omni.Image, p path) (*omni.Image,
 		return nil, err
 	}
 	dt := img.Header().DataType
-	out, err := newImageCalibrated(img, dt)
+	out, err := newOutputCalibrated(img, dt)
 	if err != nil {
 		return nil, fmt.Errorf("clip: mask: %w", err)
 	}
@@ -216,14 +275,12 @@ func maskBits[U word](ctx context.Context, src []byte, sel []uint8, dst []byte, 
 	})
 }
 
-// newImageCalibrated is newImageLike keeping src's calibrations, for
-// results whose voxel values mean what src's meant.
-func newImageCalibrated(src *omni.Image, dt omni.DataType) (*omni.Image, error) {
+// newOutputCalibrated is newOutputLike keeping src's calibrations, for
+// results whose voxel values mean what src's meant. Its pixels are not
+// zeroed either: the caller writes every voxel.
+func newOutputCalibrated(src *omni.Image, dt omni.DataType) (*omni.Image, error) {
 	h := src.Header()
-	h.DataType = dt
-	h.ByteOrder = omni.NativeByteOrder()
-	h.PixelFiles = nil
-	return omni.New(h)
+	return omni.NewUninitialized(sameUnits(h, h.Size, dt))
 }
 
 // Convert returns img converted to the data type dt, saturating: float
@@ -239,7 +296,7 @@ func convert(ctx context.Context, img *omni.Image, dt omni.DataType, p path) (*o
 	if !dt.Valid() {
 		return nil, fmt.Errorf("clip: convert: %w: data type %v", ErrBadArgument, dt)
 	}
-	out, err := newImageCalibrated(img, dt)
+	out, err := newOutputCalibrated(img, dt)
 	if err != nil {
 		return nil, fmt.Errorf("clip: convert: %w", err)
 	}
@@ -380,7 +437,7 @@ func arithScalar(ctx context.Context, img *omni.Image, op ArithOp, v float64, p 
 		return nil, fmt.Errorf("clip: %v: %w: operand is NaN", op, ErrBadArgument)
 	}
 	dt := img.Header().DataType
-	out, err := newImageLike(img, dt)
+	out, err := newOutputLike(img, dt)
 	if err != nil {
 		return nil, fmt.Errorf("clip: %v: %w", op, err)
 	}
@@ -547,7 +604,7 @@ func arith(ctx context.Context, a, b *omni.Image, op ArithOp, p path) (*omni.Ima
 	if ha.DataType != hb.DataType {
 		return nil, fmt.Errorf("clip: %v: %w: data types %v and %v differ", op, ErrBadArgument, ha.DataType, hb.DataType)
 	}
-	out, err := newImageLike(a, ha.DataType)
+	out, err := newOutputLike(a, ha.DataType)
 	if err != nil {
 		return nil, fmt.Errorf("clip: %v: %w", op, err)
 	}

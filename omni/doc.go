@@ -15,5 +15,7 @@
 // Pixel files of existing images are memory-mapped read-only (see Map), so
 // volumes of many gigabytes can be handed to a task without copying them
 // into the Go heap. Pixels of an Image are always in the host's native byte
-// order.
+// order. Closed images give their heap pixels to a bounded pool, so that a
+// kernel producing image after image of the same size does not pay for
+// fresh memory each time (New, NewUninitialized).
 package omni

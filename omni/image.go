@@ -15,12 +15,14 @@ import (
 // host's native byte order, and Header().ByteOrder says so.
 //
 // An Image from Map or Open is read-only and may be backed by a memory
-// mapping: writing to Pixels() would crash the program, and slices obtained
-// from Pixels() must not be used after Close.
+// mapping: writing to Pixels() would crash the program. Slices obtained
+// from Pixels() must not be used after Close, whatever the image: a mapping
+// is gone by then, and heap pixels are reused for other images.
 type Image struct {
 	header   *Header
 	pixels   []byte
 	writable bool
+	pooled   bool // pixels are a heap buffer Close returns to pixelBuffers
 
 	mu     sync.Mutex
 	unmap  func() error // nil unless pixels are a live mapping
@@ -51,7 +53,9 @@ func (img *Image) Writable() bool {
 	return img.writable
 }
 
-// Close releases the pixel memory. Closing twice is harmless.
+// Close releases the pixel memory: it unmaps a mapping, and gives heap
+// pixels back to a process-wide pool from which New and NewUninitialized
+// take buffers of the same size (see pool.go). Closing twice is harmless.
 func (img *Image) Close() error {
 	img.mu.Lock()
 	defer img.mu.Unlock()
@@ -59,6 +63,9 @@ func (img *Image) Close() error {
 		return nil
 	}
 	img.closed = true
+	if img.pooled {
+		pixelBuffers.put(img.pixels)
+	}
 	img.pixels = nil
 	if img.unmap != nil {
 		unmap := img.unmap
@@ -71,10 +78,24 @@ func (img *Image) Close() error {
 }
 
 // New returns a writable image with zeroed pixels held in the Go heap, for
-// images the host creates itself. h is validated and copied; its ByteOrder
+// images the host creates itself. The pixels may reuse the buffer of an
+// image closed earlier; they are cleared all the same. h is validated and copied; its ByteOrder
 // is replaced by NativeByteOrder, and an empty FormatVersion is set to
 // CurrentFormatVersion.
 func New(h *Header) (*Image, error) {
+	return newImage(h, true)
+}
+
+// NewUninitialized is New without zeroing the pixels, for code that
+// overwrites every voxel before anyone reads them, such as a kernel's
+// output. Until written, the pixels hold arbitrary bytes, possibly those
+// of an image closed earlier in the process: an image whose pixels are not
+// all written must come from New instead.
+func NewUninitialized(h *Header) (*Image, error) {
+	return newImage(h, false)
+}
+
+func newImage(h *Header, zero bool) (*Image, error) {
 	hc := h.Clone()
 	if hc.FormatVersion == "" {
 		hc.FormatVersion = CurrentFormatVersion
@@ -87,7 +108,11 @@ func New(h *Header) (*Image, error) {
 	if n > math.MaxInt {
 		return nil, fmt.Errorf("omni: new image: %d pixel bytes do not fit in memory on this platform", n)
 	}
-	return &Image{header: hc, pixels: make([]byte, n), writable: true}, nil
+	px, reused := pixelBuffers.get(int(n))
+	if reused && zero {
+		clear(px)
+	}
+	return &Image{header: hc, pixels: px, writable: true, pooled: true}, nil
 }
 
 // Map returns a read-only image whose pixels come from the pixel file f,
@@ -141,12 +166,15 @@ func mapImage(h *Header, f *os.File) (*Image, error) {
 		}
 		return img, nil
 	}
-	img.pixels = make([]byte, want)
-	if _, err := f.ReadAt(img.pixels, 0); err != nil {
+	// ReadAt fills the whole buffer or fails, so it need not be zeroed.
+	px, _ := pixelBuffers.get(int(want))
+	if _, err := f.ReadAt(px, 0); err != nil {
+		pixelBuffers.put(px)
 		return nil, fmt.Errorf("read pixels: %w", err)
 	}
-	swapBytes(img.pixels, hc.DataType.Size())
+	swapBytes(px, hc.DataType.Size())
 	hc.ByteOrder = native
+	img.pixels, img.pooled = px, true
 	return img, nil
 }
 
