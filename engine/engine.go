@@ -102,7 +102,8 @@ type Mount struct {
 	HostDir  string
 	ReadOnly bool
 	// QuotaBytes bounds the bytes of files under a writable HostDir (0: no
-	// quota); writes beyond it fail with ENOSPC.
+	// quota); writes beyond it fail (wazero reports EIO to the guest, as its
+	// errno set has no ENOSPC).
 	QuotaBytes int64
 }
 

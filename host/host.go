@@ -110,9 +110,15 @@ func (h *Host) Load(ctx context.Context, wasm []byte) (*Task, error) {
 	}
 	// Compilation cannot be interrupted; the budget bounds the caller's
 	// wait, and a compile that overruns still finishes into the cache.
+	// wazero checks the deadline only at loop headers; an empty loop at
+	// every function entry makes a guest of calls alone stoppable too.
+	checked, err := wasmfile.AddEntryChecks(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", mod.Metadata.Name, err)
+	}
 	cctx, cancel := context.WithTimeout(ctx, time.Duration(limits.CompileTimeout))
 	defer cancel()
-	compiled, err := h.engine.Compile(cctx, wasm)
+	compiled, err := h.engine.Compile(cctx, checked)
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return nil, fmt.Errorf("task %s: compiling took longer than the policy's %s", mod.Metadata.Name, time.Duration(limits.CompileTimeout))
 	} else if err != nil {
@@ -233,6 +239,16 @@ func (h *Host) Run(ctx context.Context, task *Task, inputs json.RawMessage, opt 
 	stdout.Flush()
 	stderr.Flush()
 	j.res.Timings.Run = time.Since(runStart)
+	j.mu.Lock()
+	finished := j.finished
+	j.mu.Unlock()
+	if ctx.Err() != nil && (runErr != nil || !finished) {
+		// The deadline ended the job, however the engine reports how the
+		// guest stopped: serve stops it with an exit at its next host call,
+		// and a guest that never passes one of the engine's checks may even
+		// return normally.
+		runErr = ctx.Err()
+	}
 	j.end(runErr)
 	return j.result(start), nil
 }

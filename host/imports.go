@@ -111,6 +111,16 @@ func serve(name string, impl importFunc) engine.HostFunc {
 			stack[0] = uint64(abi.Internal)
 			return false, 0
 		}
+		// Past the deadline (or after cancellation) the guest is stopped at
+		// its next host call instead of being served: the engine notices
+		// the deadline only at loop headers, and a guest served a fail or
+		// finish here would decide the outcome of a job that has already
+		// run out of time.
+		select {
+		case <-ctx.Done():
+			return true, 1
+		default:
+		}
 		st := call(ctx, name, impl, j, mem, stack)
 		if st == stopGuest {
 			return true, 1

@@ -3,6 +3,7 @@
 package wazeroengine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -99,16 +100,21 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (engine.Module, error
 		ent = &compileEntry{done: make(chan struct{})}
 		e.compiled[key] = ent
 		e.mu.Unlock()
-		// wazero compilation cannot be interrupted; the caller bounds
-		// module size beforehand.
-		ent.mod, ent.err = e.runtime.CompileModule(context.WithoutCancel(ctx), wasm)
-		if ent.err != nil {
-			ent.err = fmt.Errorf("wazero: compile: %w", ent.err)
-			e.mu.Lock()
-			delete(e.compiled, key)
-			e.mu.Unlock()
-		}
-		close(ent.done)
+		// wazero compilation cannot be interrupted, so it runs on its own
+		// goroutine: the caller's ctx bounds only the wait, and a compile
+		// that outlasts it still finishes into the cache. It gets its own
+		// copy of the bytes, which it may still read after Compile returns.
+		wasm := bytes.Clone(wasm)
+		go func() {
+			ent.mod, ent.err = e.runtime.CompileModule(context.WithoutCancel(ctx), wasm)
+			if ent.err != nil {
+				ent.err = fmt.Errorf("wazero: compile: %w", ent.err)
+				e.mu.Lock()
+				delete(e.compiled, key)
+				e.mu.Unlock()
+			}
+			close(ent.done)
+		}()
 	} else {
 		e.mu.Unlock()
 	}
@@ -147,7 +153,7 @@ func (m *module) Run(ctx context.Context, cfg engine.RunConfig) error {
 				return fmt.Errorf("wazero: mount %s: %w", mnt.GuestPath, err)
 			}
 			roots = append(roots, root)
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(guestfs.New(root, guestfs.Options{ReadOnly: mnt.ReadOnly}), mnt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(guestfs.New(root, guestfs.Options{ReadOnly: mnt.ReadOnly, QuotaBytes: mnt.QuotaBytes}), mnt.GuestPath)
 		}
 	}
 	mc := wazero.NewModuleConfig().
