@@ -21,6 +21,11 @@ type file struct {
 	f        *os.File
 	closed   bool
 
+	// quota, if set, is the FS's quota, shared by all its files; key is
+	// set for regular files, whose handles the quota counts.
+	quota *quota
+	key   *fileKey
+
 	// Identity and type never change while the file is open, and wazero asks
 	// for them often, so the first Stat caches them.
 	statCached bool
@@ -232,6 +237,9 @@ func (f *file) Write(buf []byte) (int, experimentalsys.Errno) {
 	if len(buf) == 0 {
 		return 0, 0
 	}
+	if f.quota != nil {
+		return f.quota.write(f.f, buf, 0, false, f.IsAppend())
+	}
 	n, err := f.f.Write(buf)
 	return n, experimentalsys.UnwrapOSError(err)
 }
@@ -262,6 +270,9 @@ func (f *file) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
 	if len(buf) == 0 {
 		return 0, 0
 	}
+	if f.quota != nil {
+		return f.quota.write(f.f, buf, off, true, false)
+	}
 	n, err := f.f.WriteAt(buf, off)
 	return n, experimentalsys.UnwrapOSError(err)
 }
@@ -273,6 +284,9 @@ func (f *file) Truncate(size int64) experimentalsys.Errno {
 	}
 	if size < 0 {
 		return experimentalsys.EINVAL
+	}
+	if f.quota != nil {
+		return f.quota.truncate(f.f, size)
 	}
 	return experimentalsys.UnwrapOSError(f.f.Truncate(size))
 }
@@ -308,5 +322,8 @@ func (f *file) Close() experimentalsys.Errno {
 		return 0
 	}
 	f.closed = true
+	if f.quota != nil && f.key != nil {
+		f.quota.closed(*f.key, f.f)
+	}
 	return experimentalsys.UnwrapOSError(f.f.Close())
 }

@@ -232,3 +232,36 @@ func TestGuestProgram(t *testing.T) {
 		}
 	})
 }
+
+func TestGuestQuota(t *testing.T) {
+	g := newGuestRunner(t)
+	scratch := t.TempDir()
+	root, err := os.OpenRoot(scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	const quota = 10500 // not a multiple of the guest's 1000-byte chunks
+	if err := os.WriteFile(filepath.Join(scratch, "already"), make([]byte, 500), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Each run is a new FS, as each job is, so each one recounts the tree.
+	fill := func(want string) {
+		t.Helper()
+		fsys := guestfs.New(root, guestfs.Options{QuotaBytes: quota})
+		if out := g.run(t, fsys, "fill", "/scratch/big"); out != want {
+			t.Errorf("fill: guest said %q, want %q", out, want)
+		}
+	}
+	fill("error: after 10000 bytes: write /scratch/big: I/O error")
+	if fi, err := os.Stat(filepath.Join(scratch, "big")); err != nil || fi.Size() != 10000 {
+		t.Errorf("big on host: %v, %v", fi, err)
+	}
+	// os.Create truncates the old file, so the second run gets as far.
+	fill("error: after 10000 bytes: write /scratch/big: I/O error")
+	fsys := guestfs.New(root, guestfs.Options{QuotaBytes: quota})
+	if out := g.run(t, fsys, "remove", "/scratch/already"); out != "ok" {
+		t.Fatalf("remove: guest said %q", out)
+	}
+	fill("error: after 10500 bytes: write /scratch/big: I/O error")
+}

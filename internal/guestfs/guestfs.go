@@ -23,6 +23,8 @@
 //   - Readlink of a link whose target is absolute or climbs above the root:
 //     EPERM, so the guest never learns host paths.
 //   - Chmod: ENOSYS (WASI preview 1 has no chmod).
+//   - A write or truncation that would take the files past Options.QuotaBytes:
+//     EIO, after a short write up to the quota (wazero cannot pass ENOSPC).
 //
 // # Deviations from POSIX
 //
@@ -51,23 +53,41 @@ import (
 type Options struct {
 	// ReadOnly refuses every change to the tree with EROFS.
 	ReadOnly bool
+	// QuotaBytes bounds the total size of the regular files in the tree
+	// (0: no bound). New counts what is already there; a write that would
+	// pass the bound is cut short at it, and one that cannot write a byte,
+	// or a truncation growing a file past it, fails with EIO (wazero has
+	// no ENOSPC to give the guest; see errNoSpace). Sizes are
+	// apparent sizes, so sparse files count in full; a file removed while
+	// open counts until it is closed. Only changes made through this FS are
+	// seen: the host must not write into the tree while guests use it.
+	// Ignored when ReadOnly.
+	QuotaBytes int64
 }
 
 // New returns a file system for guests rooted at root. The caller keeps
 // ownership of root and must keep it open while guests use the FS; after it
 // is closed every operation fails with EBADF. A nil root behaves the same.
 //
-// The FS holds no state besides root and opt, so it is as safe for
-// concurrent use as os.Root; files it opens are not safe for concurrent use,
-// matching how wazero uses them.
+// The FS is as safe for concurrent use as os.Root; its only other state,
+// the quota, is shared by all files it opens under a mutex. Files it opens
+// are not safe for concurrent use, matching how wazero uses them.
+//
+// With a quota New walks the tree to count the bytes already there; if that
+// fails the quota counts as used up, so writes that grow files fail.
 func New(root *os.Root, opt Options) experimentalsys.FS {
-	return &guestFS{root: root, readOnly: opt.ReadOnly}
+	g := &guestFS{root: root, readOnly: opt.ReadOnly}
+	if opt.QuotaBytes > 0 && !opt.ReadOnly {
+		g.quota = newQuota(root, opt.QuotaBytes)
+	}
+	return g
 }
 
 type guestFS struct {
 	experimentalsys.UnimplementedFS
 	root     *os.Root
 	readOnly bool
+	quota    *quota // nil: no quota
 }
 
 // String names the mounted directory, for wazero's diagnostics.
@@ -159,11 +179,18 @@ func (g *guestFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMod
 		}
 	}
 
-	f, err := g.root.OpenFile(name, osFlag, perm&fs.ModePerm)
+	var f *os.File
+	var key *fileKey
+	var err error
+	if g.quota != nil {
+		f, key, err = g.quota.openFile(g.root, name, osFlag, perm&fs.ModePerm)
+	} else {
+		f, err = g.root.OpenFile(name, osFlag, perm&fs.ModePerm)
+	}
 	if err != nil {
 		return nil, pathErrno(err)
 	}
-	gf := &file{root: g.root, readOnly: g.readOnly, name: name, flag: flag, f: f}
+	gf := &file{root: g.root, readOnly: g.readOnly, name: name, flag: flag, f: f, quota: g.quota, key: key}
 	if flag&experimentalsys.O_DIRECTORY != 0 {
 		// The entry may have been replaced since the check above.
 		if isDir, errno := gf.IsDir(); errno != 0 || !isDir {
@@ -279,11 +306,18 @@ func (g *guestFS) Rename(from, to string) experimentalsys.Errno {
 	if errno != 0 {
 		return errno
 	}
+	if g.quota != nil {
+		return g.quota.rename(g.root, fromName, toName, func() experimentalsys.Errno { return g.rename(fromName, toName) })
+	}
+	return g.rename(fromName, toName)
+}
+
+func (g *guestFS) rename(fromName, toName string) experimentalsys.Errno {
 	err := g.root.Rename(fromName, toName)
 	if err == nil {
 		return 0
 	}
-	errno = pathErrno(err)
+	errno := pathErrno(err)
 	if errno != experimentalsys.EEXIST {
 		return errno
 	}
@@ -330,6 +364,9 @@ func (g *guestFS) Unlink(p string) experimentalsys.Errno {
 	name, errno := g.mutable(p)
 	if errno != 0 {
 		return errno
+	}
+	if g.quota != nil {
+		return g.quota.unlink(g.root, name)
 	}
 	fi, err := g.root.Lstat(name)
 	if err != nil {

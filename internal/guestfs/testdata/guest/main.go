@@ -9,6 +9,7 @@
 //	guest mkdir DIR
 //	guest remove PATH
 //	guest rename OLD NEW
+//	guest fill PATH          (writes 1000-byte chunks until a write fails)
 package main
 
 import (
@@ -34,7 +35,7 @@ func run(args []string) (string, error) {
 		return "", fmt.Errorf("no command")
 	}
 	cmd, args := args[0], args[1:]
-	need := map[string]int{"write": 2, "read": 1, "list": 1, "mkdir": 1, "remove": 1, "rename": 2}
+	need := map[string]int{"write": 2, "read": 1, "list": 1, "mkdir": 1, "remove": 1, "rename": 2, "fill": 1}
 	n, ok := need[cmd]
 	if !ok {
 		return "", fmt.Errorf("unknown command %q", cmd)
@@ -63,7 +64,29 @@ func run(args []string) (string, error) {
 		return "", os.Mkdir(args[0], 0o755)
 	case "remove":
 		return "", os.Remove(args[0])
+	case "fill":
+		return fill(args[0])
 	default: // rename
 		return "", os.Rename(args[0], args[1])
 	}
+}
+
+// fill writes until the file system refuses and reports how far it got;
+// it succeeds only by failing.
+func fill(path string) (string, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	chunk := []byte(strings.Repeat("x", 1000))
+	total := 0
+	for total < 1<<30 {
+		n, err := f.Write(chunk)
+		total += n
+		if err != nil {
+			return "", fmt.Errorf("after %d bytes: %w", total, err)
+		}
+	}
+	return "", fmt.Errorf("wrote %d bytes without a refusal", total)
 }
