@@ -1,0 +1,5 @@
+//go:build !race && !wasip1
+
+package hostile_test
+
+const durationScale = 1
