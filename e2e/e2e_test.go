@@ -444,19 +444,23 @@ func TestDeadlineStopsGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	res, err := h.Run(context.Background(), task, []byte(`{}`), host.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantFailed(t, res, "deadline exceeded")
+	t.Logf("deadline to stop: %v", time.Since(start)-200*time.Millisecond)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	cancelled := make(chan time.Time, 1)
+	time.AfterFunc(100*time.Millisecond, func() { cancelled <- time.Now(); cancel() })
 	res, err = h.Run(ctx, task, []byte(`{}`), host.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantFailed(t, res, "job cancelled")
+	t.Logf("cancel to stop: %v", time.Since(<-cancelled))
 }
 
 func TestPolicyDeniesCapabilities(t *testing.T) {
