@@ -66,7 +66,7 @@ demo: build guests
 	$(XFHOST) image info $(DEMO)/fss/$$(sed -n 's/.*"filename": "\(.*\.omni\)".*/\1/p' $(DEMO)/threshold-outputs.json) | head -1
 
 bench:
-	$(GO) test -run 'TestRatios|TestKernelRatios|TestFSSRatios' -v -count=1 -timeout 60m ./bench/ -args -ratios -kernel-ratios -fss-ratios
+	$(GO) test -run 'TestRatios|TestInterruptRatio|TestKernelRatios|TestFSSRatios' -v -count=1 -timeout 60m ./bench/ -args -ratios -kernel-ratios -fss-ratios
 
 clean:
 	rm -rf $(BUILD)
