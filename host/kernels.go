@@ -64,14 +64,24 @@ func (j *job) kernelImage(ctx context.Context, c engine.Memory, out uint32, outB
 	return j.addImage(c, &jobImage{img: img, writable: true, bytes: outBytes}, out)
 }
 
+// imageAndMask resolves an image handle and an optional mask handle (0 for
+// none), the first two arguments of the statistical kernels.
+func (j *job) imageAndMask(image, mask uint32) (*omni.Image, *omni.Image, abi.Status) {
+	im, st := j.image(image)
+	if st != abi.OK {
+		return nil, nil, st
+	}
+	m, st := j.optionalImage(mask)
+	if st != abi.OK {
+		return nil, nil, st
+	}
+	return im.img, m, abi.OK
+}
+
 func voxelCount(img *omni.Image) int64 { return img.Header().VoxelCount() }
 
 func clipMinMax(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
-	im, st := j.image(u32(a[0]))
-	if st != abi.OK {
-		return st
-	}
-	mask, st := j.optionalImage(u32(a[1]))
+	im, mask, st := j.imageAndMask(u32(a[0]), u32(a[1]))
 	if st != abi.OK {
 		return st
 	}
@@ -82,7 +92,7 @@ func clipMinMax(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.St
 	if _, ok := c.Read(maxOut, 8); !ok {
 		return abi.InvalidMemoryAccess
 	}
-	lo, hi, err := clip.MinMax(ctx, im.img, mask)
+	lo, hi, err := clip.MinMax(ctx, im, mask)
 	if err != nil {
 		return kernelStatus(ctx, err)
 	}
@@ -110,11 +120,7 @@ func clipThreshold(ctx context.Context, j *job, c engine.Memory, a []uint64) abi
 }
 
 func clipStats(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
-	im, st := j.image(u32(a[0]))
-	if st != abi.OK {
-		return st
-	}
-	mask, st := j.optionalImage(u32(a[1]))
+	im, mask, st := j.imageAndMask(u32(a[0]), u32(a[1]))
 	if st != abi.OK {
 		return st
 	}
@@ -122,7 +128,7 @@ func clipStats(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Sta
 	if _, ok := c.Read(out, 48); !ok {
 		return abi.InvalidMemoryAccess
 	}
-	s, err := clip.Statistics(ctx, im.img, mask)
+	s, err := clip.Statistics(ctx, im, mask)
 	if err != nil {
 		return kernelStatus(ctx, err)
 	}
@@ -136,11 +142,7 @@ func clipStats(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Sta
 }
 
 func clipHistogram(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
-	im, st := j.image(u32(a[0]))
-	if st != abi.OK {
-		return st
-	}
-	mask, st := j.optionalImage(u32(a[1]))
+	im, mask, st := j.imageAndMask(u32(a[0]), u32(a[1]))
 	if st != abi.OK {
 		return st
 	}
@@ -156,7 +158,7 @@ func clipHistogram(ctx context.Context, j *job, c engine.Memory, a []uint64) abi
 	if _, ok := c.Read(buf, bufCap); !ok {
 		return abi.InvalidMemoryAccess
 	}
-	bins, err := clip.Histogram(ctx, im.img, mask, opt)
+	bins, err := clip.Histogram(ctx, im, mask, opt)
 	if err != nil {
 		return kernelStatus(ctx, err)
 	}
@@ -411,11 +413,7 @@ func clipDistanceTransform(ctx context.Context, j *job, c engine.Memory, a []uin
 }
 
 func clipBVTV(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Status {
-	seg, st := j.image(u32(a[0]))
-	if st != abi.OK {
-		return st
-	}
-	mask, st := j.optionalImage(u32(a[1]))
+	seg, mask, st := j.imageAndMask(u32(a[0]), u32(a[1]))
 	if st != abi.OK {
 		return st
 	}
@@ -423,7 +421,7 @@ func clipBVTV(ctx context.Context, j *job, c engine.Memory, a []uint64) abi.Stat
 	if _, ok := c.Read(out, 8); !ok {
 		return abi.InvalidMemoryAccess
 	}
-	v, err := clip.BVTV(ctx, seg.img, mask)
+	v, err := clip.BVTV(ctx, seg, mask)
 	if err != nil {
 		return kernelStatus(ctx, err)
 	}
