@@ -19,18 +19,31 @@ const (
 	DocEnd   = "<!-- END GENERATED FUNCTION TABLE -->"
 )
 
+// generator produces one generated file from the spec.
+type generator struct {
+	path string // relative to the module root, slash-separated
+	gen  func(*abi.Spec) ([]byte, error)
+}
+
+// generators lists every file derived from abi.json. Each guest language
+// adds its bindings here, so TestGeneratedFilesUpToDate covers them all.
+func generators() []generator {
+	return []generator{
+		{"abi/status_gen.go", hostStatuses},
+		{"guests/go/xf/status_gen.go", guestStatuses},
+		{"guests/go/xf/imports_gen_wasip1.go", guestImports},
+	}
+}
+
 // Files returns generated files keyed by path relative to the module root.
 func Files(s *abi.Spec) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	var err error
-	if out["abi/status_gen.go"], err = hostStatuses(s); err != nil {
-		return nil, err
-	}
-	if out["guests/go/xf/status_gen.go"], err = guestStatuses(s); err != nil {
-		return nil, err
-	}
-	if out["guests/go/xf/imports_gen_wasip1.go"], err = guestImports(s); err != nil {
-		return nil, err
+	for _, g := range generators() {
+		data, err := g.gen(s)
+		if err != nil {
+			return nil, fmt.Errorf("generate %s: %w", g.path, err)
+		}
+		out[g.path] = data
 	}
 	return out, nil
 }
