@@ -7,7 +7,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	"github.com/xfhost/xfhost/internal/wasmfile"
+	"github.com/xfhost/xfhost/engine"
+	"github.com/xfhost/xfhost/engine/wazeroengine"
 )
 
 // computeModule is a compute-heavy guest without imports: _start runs a
@@ -36,34 +37,45 @@ func computeModule(iterations int64, fibN byte) []byte {
 	return m
 }
 
-// benchCompute runs the compute guest on wazero, with the host's
-// interruption checks (context checks at loop headers and the entry loops
-// the host inserts) or without any.
+// benchCompute runs the compute guest on wazero, either through xfhost's
+// wazero engine, whose modules carry a stop flag checked at every function
+// entry and loop header, or bare, with no interruption checks at all.
 func benchCompute(checked bool, iterations int64, fibN byte) func(*testing.B) {
 	return func(b *testing.B) {
 		ctx := context.Background()
 		wasm := computeModule(iterations, fibN)
-		cfg := wazero.NewRuntimeConfig()
+		var run func() error
 		if checked {
-			var err error
-			if wasm, err = wasmfile.AddEntryChecks(wasm); err != nil {
-				b.Fatal(err)
-			}
-			cfg = cfg.WithCloseOnContextDone(true)
-		}
-		r := wazero.NewRuntimeWithConfig(ctx, cfg)
-		defer r.Close(ctx)
-		compiled, err := r.CompileModule(ctx, wasm)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			mod, err := r.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName(""))
+			eng, err := wazeroengine.New(ctx, engine.Config{})
 			if err != nil {
 				b.Fatal(err)
 			}
-			mod.Close(ctx)
+			defer eng.Close(ctx)
+			mod, err := eng.Compile(ctx, wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			run = func() error { return mod.Run(ctx, engine.RunConfig{}) }
+		} else {
+			r := wazero.NewRuntime(ctx)
+			defer r.Close(ctx)
+			compiled, err := r.CompileModule(ctx, wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			run = func() error {
+				mod, err := r.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName(""))
+				if mod != nil {
+					mod.Close(ctx)
+				}
+				return err
+			}
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := run(); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

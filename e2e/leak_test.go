@@ -63,8 +63,8 @@ func TestNoLeaksOverManyJobs(t *testing.T) {
 	lo, hi := minMax(e.rawUint16("scans/bone.raw"))
 
 	pol := policy.Defaults()
-	// startModule's task type: the spinning guest times out after 20 ms.
-	pol.TaskTypes = map[string]policy.Limits{"Test.Trap": {Deadline: policy.Duration(20 * time.Millisecond)}}
+	// The spinning guest times out after 20 ms.
+	pol.TaskTypes = map[string]policy.Limits{"Test.Spin": {Deadline: policy.Duration(20 * time.Millisecond)}}
 	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(), Policy: &pol})
 	if err != nil {
 		t.Fatal(err)

@@ -13,14 +13,16 @@ import (
 // trapModule is a hand-assembled task module whose _start executes
 // `unreachable`: a real Wasm trap, which a Go guest cannot produce on
 // purpose (the Go runtime turns faults into panics and exit code 2).
-func trapModule(t *testing.T) []byte { return startModule(t, 0x00) }
+func trapModule(t *testing.T) []byte { return startModule(t, "Test.Trap", 0x00) }
 
 // spinModule's _start loops forever without calling anything.
-func spinModule(t *testing.T) []byte { return startModule(t, 0x03, 0x40, 0x0c, 0x00, 0x0b) }
+func spinModule(t *testing.T) []byte {
+	return startModule(t, "Test.Spin", 0x03, 0x40, 0x0c, 0x00, 0x0b)
+}
 
 // startModule assembles a task module with no inputs or outputs whose
 // _start body is the given instructions.
-func startModule(t *testing.T, body ...byte) []byte {
+func startModule(t *testing.T, taskType string, body ...byte) []byte {
 	t.Helper()
 	section := func(id byte, body ...byte) []byte {
 		return append([]byte{id, byte(len(body))}, body...)
@@ -41,7 +43,7 @@ func startModule(t *testing.T, body ...byte) []byte {
 	code := append([]byte{2, byte(len(start))}, start...)
 	code = append(code, 2, 0, 0x0b) // the marker: empty
 	m = append(m, section(10, code...)...)
-	meta := []byte(`{"package_format":"XFP-TT1.0","name":"Test.Trap","version":"1.0.0.0"}`)
+	meta := []byte(`{"package_format":"XFP-TT1.0","name":"` + taskType + `","version":"1.0.0.0"}`)
 	iface := []byte(`{"inputs":[],"outputs":[]}`)
 	packed, err := taskmodule.Pack(m, meta, iface)
 	if err != nil {

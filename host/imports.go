@@ -118,10 +118,16 @@ func serve(name string, impl importFunc) engine.HostFunc {
 		// run out of time.
 		select {
 		case <-ctx.Done():
+			if j.opt.OnCall != nil {
+				j.opt.OnCall(Call{Import: name, Stopped: true})
+			}
 			return true, 1
 		default:
 		}
 		st := call(ctx, name, impl, j, mem, stack)
+		if j.opt.OnCall != nil {
+			j.opt.OnCall(Call{Import: name, Status: st, Stopped: st == stopGuest})
+		}
 		if st == stopGuest {
 			return true, 1
 		}
@@ -460,8 +466,13 @@ func xfRelatedPathCreate(_ context.Context, j *job, c engine.Memory, a []uint64)
 // when the result fits the guest's buffer.
 func (j *job) createScratchPath(c engine.Memory, name string, buf, bufCap, lenOut uint32) abi.Status {
 	j.mu.Lock()
+	rel, err := j.freeScratchName(name)
+	if err != nil {
+		j.mu.Unlock()
+		j.addLog(Error, "host", err.Error())
+		return abi.IOError
+	}
 	defer j.mu.Unlock()
-	rel := j.freeScratchName(name)
 	p := scratchGuestDir + rel
 	if st := reserveResult(c, len(p), buf, bufCap, lenOut); st != abi.OK {
 		return st

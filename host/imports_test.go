@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -294,6 +295,22 @@ func TestImportStatuses(t *testing.T) {
 		sp, sn = h.str(str2At, "/../x")
 		h.want(abi.BadArgument, "xf.related_path_create", pp, pn, sp, sn, bufAt, bufCap, outAt)
 		h.want(abi.InvalidMemoryAccess, "xf.related_path_create", pp, pn, bad, 2, bufAt, bufCap, outAt)
+		// A guest that takes every candidate name gets IO_ERROR, not a
+		// host that searches forever.
+		for i := 1; i <= maxScratchNameTries+1; i++ {
+			name := "full.csv"
+			if i > 1 {
+				name = fmt.Sprintf("full-%d.csv", i)
+			}
+			if err := os.WriteFile(filepath.Join(h.j.scratchDir, name), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, n = h.str(strAt, "full.csv")
+		h.want(abi.IOError, "xf.temp_path_create", p, n, bufAt, bufCap, outAt)
+		pp, pn = h.str(strAt, "/inputs/image/full.omni")
+		sp, sn = h.str(str2At, ".csv")
+		h.want(abi.IOError, "xf.related_path_create", pp, pn, sp, sn, bufAt, bufCap, outAt)
 	})
 
 	t.Run("files", func(t *testing.T) {

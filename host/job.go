@@ -242,20 +242,29 @@ func isControl(r rune) bool {
 	return (r < 0x20 && r != '\t') || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError
 }
 
+// maxScratchNameTries bounds the search for a free name, so that a guest
+// that pre-creates name, name-2, name-3, ... costs the host bounded work.
+const maxScratchNameTries = 1000
+
 // freeScratchName returns a scratch-relative file name derived from name
 // that has not been handed out and does not exist yet.
-func (j *job) freeScratchName(name string) string {
+func (j *job) freeScratchName(name string) (string, error) {
 	ext := filepath.Ext(name)
 	stem := strings.TrimSuffix(name, ext)
 	cand := name
-	for n := 2; ; n++ {
+	for n := 2; n <= maxScratchNameTries+1; n++ {
 		if !j.claimed[cand] {
-			if _, err := j.scratch.Lstat(cand); errors.Is(err, os.ErrNotExist) {
-				return cand
+			_, err := j.scratch.Lstat(cand)
+			if errors.Is(err, os.ErrNotExist) {
+				return cand, nil
+			}
+			if err != nil {
+				return "", fmt.Errorf("scratch %s: %w", cand, err)
 			}
 		}
 		cand = fmt.Sprintf("%s-%d%s", stem, n, ext)
 	}
+	return "", fmt.Errorf("scratch: no free name for %s after %d tries", name, maxScratchNameTries)
 }
 
 // missingOutputs lists interface outputs that were not set.

@@ -47,6 +47,7 @@ type Limits struct {
 	OutputFileBytes int64        `json:"output_file_bytes,omitempty"` // all uploaded bytes together
 	ScratchBytes    int64        `json:"scratch_bytes,omitempty"`     // the guest's writable scratch space
 	ImageBytes      int64        `json:"image_bytes,omitempty"`       // host-side images the job creates
+	Fuel            uint64       `json:"fuel,omitempty"`              // Wasm instructions per job; 0: unmetered (wasmtime only)
 	Module          ModuleLimits `json:"module"`
 	// Capabilities granted; nil in an override inherits the default, an
 	// empty list grants nothing beyond the job API.
@@ -65,6 +66,11 @@ type ModuleLimits struct {
 	MaxTableElements  uint32 `json:"max_table_elements,omitempty"` // declared minimum size of any table
 	MaxDataSegments   uint32 `json:"max_data_segments,omitempty"`
 	MaxMemoryMinPages uint32 `json:"max_memory_min_pages,omitempty"` // declared minimum of the memory
+	// MaxNesting bounds how deeply blocks, loops and ifs nest in one
+	// function: an optimising compiler's time grows with its square.
+	MaxNesting uint32 `json:"max_nesting,omitempty"`
+	// MaxFunctionLocals bounds the locals of one function.
+	MaxFunctionLocals uint32 `json:"max_function_locals,omitempty"`
 }
 
 // Config is a policy file: defaults, overrides per task type, and limits
@@ -101,6 +107,11 @@ func Defaults() Config {
 				MaxTableElements:  1 << 20,
 				MaxDataSegments:   100000,
 				MaxMemoryMinPages: 16384, // 1 GiB
+				// Go's wasm port nests a block per call site of a
+				// function (the Go runtime's largest is 549 deep); 20,000
+				// levels take wazero seconds to compile.
+				MaxNesting:        4096,
+				MaxFunctionLocals: 50000,
 			},
 			Capabilities: []string{"files.fetch", "files.upload", "images", "kernels.basic", "kernels.filters", "kernels.morphology"},
 		},
@@ -253,6 +264,9 @@ func merge(l, o Limits) Limits {
 	set(&l.OutputFileBytes, o.OutputFileBytes)
 	set(&l.ScratchBytes, o.ScratchBytes)
 	set(&l.ImageBytes, o.ImageBytes)
+	if o.Fuel != 0 {
+		l.Fuel = o.Fuel
+	}
 	set(&l.Module.MaxBytes, o.Module.MaxBytes)
 	set32 := func(dst *uint32, v uint32) {
 		if v != 0 {
@@ -267,6 +281,8 @@ func merge(l, o Limits) Limits {
 	set32(&l.Module.MaxTableElements, o.Module.MaxTableElements)
 	set32(&l.Module.MaxDataSegments, o.Module.MaxDataSegments)
 	set32(&l.Module.MaxMemoryMinPages, o.Module.MaxMemoryMinPages)
+	set32(&l.Module.MaxNesting, o.Module.MaxNesting)
+	set32(&l.Module.MaxFunctionLocals, o.Module.MaxFunctionLocals)
 	if o.Capabilities != nil {
 		l.Capabilities = slices.Clone(o.Capabilities)
 	}

@@ -15,7 +15,7 @@ func TestParseAndFor(t *testing.T) {
 		"task_types": {
 			"Lucid.*": {"memory_mib": 512},
 			"Lucid.CLIP.*": {"deadline": "2m", "capabilities": ["images"]},
-			"Lucid.CLIP.Threshold": {"log_lines": 5},
+			"Lucid.CLIP.Threshold": {"log_lines": 5, "fuel": 1000000},
 			"*": {"image_bytes": 1024}
 		}
 	}`))
@@ -27,7 +27,7 @@ func TestParseAndFor(t *testing.T) {
 	}
 	def := Defaults().Default
 	l := c.For("Lucid.CLIP.Threshold")
-	if time.Duration(l.Deadline) != 2*time.Minute || l.MemoryMiB != 512 || l.LogLines != 5 || l.ImageBytes != 1024 {
+	if time.Duration(l.Deadline) != 2*time.Minute || l.MemoryMiB != 512 || l.LogLines != 5 || l.ImageBytes != 1024 || l.Fuel != 1000000 {
 		t.Errorf("Lucid.CLIP.Threshold: %+v", l)
 	}
 	if l.LogBytes != def.LogBytes || l.Module.MaxBytes != def.Module.MaxBytes {
@@ -37,7 +37,7 @@ func TestParseAndFor(t *testing.T) {
 		t.Errorf("capabilities %v", l.Capabilities)
 	}
 	other := c.For("Other.Task")
-	if time.Duration(other.Deadline) != 10*time.Minute || other.MemoryMiB != def.MemoryMiB || !other.Grants("kernels.basic") {
+	if time.Duration(other.Deadline) != 10*time.Minute || other.MemoryMiB != def.MemoryMiB || !other.Grants("kernels.basic") || other.Fuel != 0 {
 		t.Errorf("Other.Task: %+v", other)
 	}
 	if l := c.For("Lucid.CLIPX"); l.MemoryMiB != 512 || time.Duration(l.Deadline) != 10*time.Minute {
@@ -50,6 +50,7 @@ func TestParseErrors(t *testing.T) {
 		`{"default": {"deadline": "soon"}}`:                "soon",
 		`{"default": {"memory_mib": -1}}`:                  "memory_mib must be positive",
 		`{"default": {"memory_mib": 9000}}`:                "at most 4096",
+		`{"default": {"fuel": -1}}`:                        "fuel",
 		`{"default": {"capabilities": ["network"]}}`:       `unknown capability "network"`,
 		`{"default": {}, "colour": 1}`:                     "unknown field",
 		`{"task_types": {"Bad Name": {}}}`:                 "not a task type name",
@@ -78,24 +79,26 @@ func TestDefaultsAreValid(t *testing.T) {
 }
 
 func TestCheckShape(t *testing.T) {
-	ml := ModuleLimits{MaxBytes: 100, MaxFunctions: 2, MaxTables: 1, MaxTableElements: 1000, MaxMemoryMinPages: 10, MaxImports: 1}
+	ml := ModuleLimits{MaxBytes: 100, MaxFunctions: 2, MaxTables: 1, MaxTableElements: 1000, MaxMemoryMinPages: 10, MaxImports: 1,
+		MaxNesting: 100, MaxFunctionLocals: 10}
 	m := &wasmfile.Module{
 		FuncCount: 3,
 		Tables:    []wasmfile.TableType{{Limits: wasmfile.Limits{Min: 1 << 27}}},
 		Memories:  []wasmfile.Limits{{Min: 20}},
 		Imports:   []wasmfile.Import{{Kind: wasmfile.ExternTable, Table: wasmfile.TableType{Limits: wasmfile.Limits{Min: 5}}}, {Kind: wasmfile.ExternFunc}},
 	}
-	err := ml.CheckShape(m, 200)
+	err := ml.CheckShape(m, wasmfile.CodeShape{MaxNesting: 101, MaxLocals: 11}, 200)
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"size in bytes 200 exceeds 100", "functions 4 exceeds 2", "tables 2 exceeds 1",
-		"table 0 minimum size 134217728 exceeds 1000", "memory 0 minimum pages 20 exceeds 10", "imports 2 exceeds 1"} {
+		"table 0 minimum size 134217728 exceeds 1000", "memory 0 minimum pages 20 exceeds 10", "imports 2 exceeds 1",
+		"block nesting 101 exceeds 100", "locals of a function 11 exceeds 10"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not mention %q", err, want)
 		}
 	}
-	if err := ml.CheckShape(&wasmfile.Module{FuncCount: 1}, 50); err != nil {
+	if err := ml.CheckShape(&wasmfile.Module{FuncCount: 1}, wasmfile.CodeShape{MaxNesting: 100, MaxLocals: 10}, 50); err != nil {
 		t.Errorf("small module refused: %v", err)
 	}
 }

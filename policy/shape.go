@@ -7,10 +7,12 @@ import (
 	"github.com/xfhost/xfhost/internal/wasmfile"
 )
 
-// CheckShape checks a parsed module of size bytes against the limits and
-// lists every excess. Run it before compiling: wazero accepts, for
-// example, table minimums of 2^27 elements and allocates them.
-func (ml ModuleLimits) CheckShape(m *wasmfile.Module, size int64) error {
+// CheckShape checks a parsed module of size bytes, whose function bodies
+// measure code, against the limits and lists every excess. Run it before
+// compiling: wazero accepts, for example, table minimums of 2^27 elements
+// and allocates them, and spends minutes compiling 240 KB of nested
+// blocks.
+func (ml ModuleLimits) CheckShape(m *wasmfile.Module, code wasmfile.CodeShape, size int64) error {
 	var bad []string
 	check := func(what string, got, limit uint64) {
 		if limit > 0 && got > limit {
@@ -24,6 +26,8 @@ func (ml ModuleLimits) CheckShape(m *wasmfile.Module, size int64) error {
 	check("globals", uint64(m.GlobalCount)+uint64(m.ImportCount(wasmfile.ExternGlobal)), uint64(ml.MaxGlobals))
 	check("tables", uint64(len(m.Tables))+uint64(m.ImportCount(wasmfile.ExternTable)), uint64(ml.MaxTables))
 	check("data segments", uint64(m.DataCount), uint64(ml.MaxDataSegments))
+	check("block nesting", uint64(code.MaxNesting), uint64(ml.MaxNesting))
+	check("locals of a function", code.MaxLocals, uint64(ml.MaxFunctionLocals))
 	for i, t := range m.Tables {
 		check(fmt.Sprintf("table %d minimum size", i), uint64(t.Min), uint64(ml.MaxTableElements))
 	}

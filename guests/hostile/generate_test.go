@@ -15,62 +15,10 @@ import (
 	"testing"
 
 	"github.com/xfhost/xfhost/abi"
+	"github.com/xfhost/xfhost/guests/hostile"
 )
 
 var update = flag.Bool("update", false, "rewrite generated guest sources")
-
-// generators assemble modules that are too big, or too regular, to commit.
-var generators = map[string]func() []byte{
-	"compile-bomb": compileBomb,
-}
-
-// compileBomb is a 60 KB task module whose only interesting function is
-// 20,000 nested empty blocks. wazero's optimising compiler spends time
-// quadratic in the nesting depth on it (its dominator and loop-nesting
-// passes), about 2 s on two cores here and over a minute at 80,000 levels
-// (240 KB), while the module passes every shape limit of the policy.
-func compileBomb() []byte {
-	const depth = 20000
-	body := []byte{0}                                               // no locals
-	body = append(body, bytes.Repeat([]byte{0x02, 0x40}, depth)...) // block (empty type)
-	body = append(body, bytes.Repeat([]byte{0x0b}, depth)...)       // end
-	body = append(body, 0x0b)
-	return assemble(body)
-}
-
-// assemble builds a task module without ABI imports: memory, _start with
-// the given body (locals included), the ABI 1.0 marker.
-func assemble(startBody []byte) []byte {
-	section := func(id byte, content []byte) []byte {
-		return append(append([]byte{id}, uleb(uint64(len(content)))...), content...)
-	}
-	name := func(s string) []byte { return append(uleb(uint64(len(s))), s...) }
-	var exports []byte
-	exports = append(exports, 3)
-	exports = append(append(exports, name("memory")...), 0x02, 0)
-	exports = append(append(exports, name("_start")...), 0x00, 0)
-	exports = append(append(exports, name("xf_abi_version_1_0")...), 0x00, 1)
-	code := []byte{2}
-	code = append(append(code, uleb(uint64(len(startBody)))...), startBody...)
-	code = append(code, 2, 0, 0x0b) // the marker: no locals, empty
-	m := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
-	m = append(m, section(1, []byte{1, 0x60, 0, 0})...) // type 0: () -> ()
-	m = append(m, section(3, []byte{2, 0, 0})...)       // two functions of type 0
-	m = append(m, section(5, []byte{1, 0x00, 1})...)    // memory: min 1 page
-	m = append(m, section(7, exports)...)
-	return append(m, section(10, code)...)
-}
-
-func uleb(v uint64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		if v >>= 7; v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
 
 // TestWatMatchesWasm rebuilds every committed .wat and checks that the
 // committed .wasm next to it is what it builds to, so the two cannot
@@ -216,7 +164,7 @@ func TestBadPointerVariantCount(t *testing.T) {
 	// The bad-pointers case expects this many checks; keep case.json in
 	// step when the ABI grows.
 	want := badPointerVariants(abi.MustLoad())
-	c, err := readCase("bad-pointers")
+	c, err := hostile.ReadCase(hostile.Files(), "bad-pointers")
 	if err != nil {
 		t.Fatal(err)
 	}

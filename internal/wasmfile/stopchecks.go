@@ -10,68 +10,163 @@ import (
 // the way of names that toolchains generate.
 const StopGlobalName = "xf:stop"
 
-// stopCheck returns `global.get idx; if (empty) unreachable end`.
-func stopCheck(idx uint32) []byte {
-	c := []byte{0x23}
-	c = binary.AppendUvarint(c, uint64(idx))
-	return append(c, 0x04, 0x40, 0x00, 0x0b)
+// preemptMask sets how often the slow path of a check runs: every 4096th
+// loop iteration of a function invocation and every 4096th function entry
+// of the instance.
+const preemptMask = 4095
+
+// slowPath is the rarely taken part of every check: `memory.grow 0`, which
+// on wazero leaves compiled code for Go and so lets the Go scheduler stop
+// the goroutine (a garbage collection waits for every goroutine, and Go
+// cannot preempt compiled Wasm), then the stop flag test.
+func slowPath(stop uint32) []byte {
+	c := []byte{0x41, 0x00, 0x40, 0x00, 0x1a, 0x23} // i32.const 0; memory.grow 0; drop; global.get
+	c = binary.AppendUvarint(c, uint64(stop))
+	return append(c, 0x04, 0x40, 0x00, 0x0b) // if unreachable end
 }
 
-// AddStopChecks returns a copy of the module with a new exported mutable
-// i32 global (initially 0), and a check of that global at every function
-// entry and every loop header that traps with `unreachable` once the
-// global is non-zero. A host stops a running guest by setting the global:
-// every unbounded execution path passes a loop header or a function entry,
-// so the guest traps soon after. This is much cheaper than an engine's own
-// interruption checks (a load and a predictable branch instead of a call
-// into the runtime).
+// entryCheck counts function entries in the global calls and takes the
+// slow path every preemptMask+1 of them.
+func entryCheck(calls, stop uint32) []byte {
+	c := []byte{0x23}
+	c = binary.AppendUvarint(c, uint64(calls))
+	c = append(c, 0x41, 0x01, 0x6a, 0x24) // i32.const 1; i32.add; global.set
+	c = binary.AppendUvarint(c, uint64(calls))
+	c = append(c, 0x23)
+	c = binary.AppendUvarint(c, uint64(calls))
+	return maskTest(c, stop)
+}
+
+// loopCheck counts iterations in the local iters, a register in compiled
+// code, so a tight loop pays an add, an and and a branch.
+func loopCheck(iters, stop uint32) []byte {
+	c := []byte{0x20}
+	c = binary.AppendUvarint(c, uint64(iters))
+	c = append(c, 0x41, 0x01, 0x6a, 0x22) // i32.const 1; i32.add; local.tee
+	c = binary.AppendUvarint(c, uint64(iters))
+	return maskTest(c, stop)
+}
+
+// maskTest appends `i32.const preemptMask; i32.and; i32.eqz; if slowPath end`.
+func maskTest(c []byte, stop uint32) []byte {
+	c = append(c, 0x41)
+	c = appendSLEB(c, preemptMask)
+	c = append(c, 0x71, 0x45, 0x04, 0x40)
+	c = append(c, slowPath(stop)...)
+	return append(c, 0x0b)
+}
+
+func appendSLEB(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
+
+// Stoppable is a module rewritten by AddStopChecks.
+type Stoppable struct {
+	Wasm []byte
+	// StopGlobal is the export name of the stop flag, a mutable i32.
+	StopGlobal string
+	// Start, if not empty, is the export name of the module's start
+	// function, whose start section was removed: the host calls it after
+	// instantiation, once it holds the stop flag, so that a start function
+	// that never returns can be stopped too.
+	Start string
+}
+
+// AddStopChecks returns a copy of the module that a host can stop at any
+// time, cheaply, without the engine's own interruption checks: a new
+// exported mutable i32 global, the stop flag, is tested at every 4096th
+// function entry and every 4096th iteration of each loop, and the guest
+// traps with `unreachable` once it is non-zero. Every unbounded execution
+// path passes loop headers or function entries, so a guest stops within
+// microseconds of the host setting the flag. The same slow path is also a
+// preemption point for the Go scheduler on wazero (see slowPath). The
+// counting costs an add, an and and a predictable branch; wazero's own
+// checks leave compiled code for Go at every loop header, which costs a
+// compute-bound guest 13-17x.
 //
-// The new global gets the highest global index and function, table and
-// data indices are untouched, so only the global, export and code sections
-// change. Every instruction is decoded to find the loops; an unknown
-// opcode is an error rather than a module that would run unprotected.
-// stopGlobal is the export name of the new global.
-func AddStopChecks(b []byte) (out []byte, stopGlobal string, err error) {
+// Two globals are added after the existing ones (the flag and the entry
+// counter), a local is added to each function with loops, a memory of
+// zero pages is added to a module without one (for memory.grow), the
+// start section is replaced by an export (see Stoppable.Start), and
+// function, table and data indices are untouched. Every instruction is
+// decoded to find the loops; an unknown opcode is an error rather than a
+// module that would run unprotected.
+func AddStopChecks(b []byte) (*Stoppable, error) {
 	m, err := Parse(b)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	var importedGlobals uint32
-	for _, imp := range m.Imports {
-		if imp.Kind == ExternGlobal {
-			importedGlobals++
-		}
-	}
-	idx := importedGlobals + m.GlobalCount
+	stop := m.ImportCount(ExternGlobal) + m.GlobalCount
+	calls := stop + 1
 	exported := make(map[string]bool, len(m.Exports))
 	for _, e := range m.Exports {
 		exported[e.Name] = true
 	}
-	stopGlobal = StopGlobalName
-	for i := 1; exported[stopGlobal]; i++ {
-		stopGlobal = fmt.Sprintf("%s.%d", StopGlobalName, i)
+	unique := func(name string) string {
+		n := name
+		for i := 1; exported[n]; i++ {
+			n = fmt.Sprintf("%s.%d", name, i)
+		}
+		exported[n] = true
+		return n
+	}
+	st := &Stoppable{StopGlobal: unique(StopGlobalName)}
+
+	// Two mutable i32 globals initialised by `i32.const 0 end`.
+	newGlobals := [][]byte{{byte(I32), 0x01, 0x41, 0x00, 0x0b}, {byte(I32), 0x01, 0x41, 0x00, 0x0b}}
+	newExports := [][]byte{newExportEntry(st.StopGlobal, ExternGlobal, stop)}
+	for _, s := range m.Sections {
+		if s.ID != SectionStart {
+			continue
+		}
+		r := newReader(b[s.Offset:s.Offset+s.Size], s.Offset, "start")
+		fn, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		st.Start = unique(StartExportName)
+		newExports = append(newExports, newExportEntry(st.Start, ExternFunc, fn))
+	}
+	needMemory := m.MemoryCount == 0 && m.ImportCount(ExternMemory) == 0
+	params := make([]uint32, len(m.FuncTypes))
+	for i, ti := range m.FuncTypes {
+		if int(ti) >= len(m.Types) {
+			return nil, fmt.Errorf("wasmfile: function %d has type %d of %d", i, ti, len(m.Types))
+		}
+		params[i] = uint32(len(m.Types[ti].Params))
 	}
 
-	// The new global: i32, mutable, initialised by `i32.const 0 end`.
-	newGlobal := []byte{byte(I32), 0x01, 0x41, 0x00, 0x0b}
-	newExport := binary.AppendUvarint(nil, uint64(len(stopGlobal)))
-	newExport = append(newExport, stopGlobal...)
-	newExport = append(newExport, byte(ExternGlobal))
-	newExport = binary.AppendUvarint(newExport, uint64(idx))
-	check := stopCheck(idx)
-
-	out = make([]byte, 0, len(b)+len(b)/8+64)
+	out := make([]byte, 0, len(b)+len(b)/4+64)
 	out = append(out, b[:headerSize]...)
 	wroteGlobal, wroteExport := false, false
-	// emitMissing adds the global and export sections, if the module has
-	// none, before the first section that must follow them.
+	// emitMissing adds the memory, global and export sections, if the
+	// module has none, before the first section that must follow them.
 	emitMissing := func(rank int) {
+		if needMemory && rank > sectionRank[SectionMemory] {
+			out = appendSection(out, SectionMemory, []byte{1, 0x01, 0x00, 0x00}) // min 0, max 0
+			needMemory = false
+		}
 		if !wroteGlobal && rank > sectionRank[SectionGlobal] {
-			out = appendSection(out, SectionGlobal, append([]byte{1}, newGlobal...))
+			body := []byte{byte(len(newGlobals))}
+			for _, g := range newGlobals {
+				body = append(body, g...)
+			}
+			out = appendSection(out, SectionGlobal, body)
 			wroteGlobal = true
 		}
 		if !wroteExport && rank > sectionRank[SectionExport] {
-			out = appendSection(out, SectionExport, append([]byte{1}, newExport...))
+			body := binary.AppendUvarint(nil, uint64(len(newExports)))
+			for _, e := range newExports {
+				body = append(body, e...)
+			}
+			out = appendSection(out, SectionExport, body)
 			wroteExport = true
 		}
 	}
@@ -84,25 +179,28 @@ func AddStopChecks(b []byte) (out []byte, stopGlobal string, err error) {
 		case SectionCustom:
 			out = append(out, raw...)
 		case SectionGlobal:
-			nb, err := appendVecEntry(body, s.Offset, "global", newGlobal)
+			emitMissing(sectionRank[s.ID])
+			nb, err := appendVecEntries(body, s.Offset, "global", newGlobals...)
 			if err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			out = appendSection(out, s.ID, nb)
 			wroteGlobal = true
 		case SectionExport:
 			emitMissing(sectionRank[s.ID])
-			nb, err := appendVecEntry(body, s.Offset, "export", newExport)
+			nb, err := appendVecEntries(body, s.Offset, "export", newExports...)
 			if err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			out = appendSection(out, s.ID, nb)
 			wroteExport = true
+		case SectionStart:
+			emitMissing(sectionRank[s.ID]) // and drop the section itself
 		case SectionCode:
 			emitMissing(sectionRank[s.ID])
-			nb, err := instrumentCode(body, s.Offset, check)
+			nb, err := instrumentCode(body, s.Offset, params, stop, calls)
 			if err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			out = appendSection(out, s.ID, nb)
 		default:
@@ -112,9 +210,21 @@ func AddStopChecks(b []byte) (out []byte, stopGlobal string, err error) {
 	}
 	emitMissing(len(sectionRank) + 1)
 	if _, err := Parse(out); err != nil {
-		return nil, "", fmt.Errorf("wasmfile: module with stop checks does not parse: %w", err)
+		return nil, fmt.Errorf("wasmfile: module with stop checks does not parse: %w", err)
 	}
-	return out, stopGlobal, nil
+	st.Wasm = out
+	return st, nil
+}
+
+// StartExportName is the export name AddStopChecks gives a module's start
+// function (made unique like StopGlobalName).
+const StartExportName = "xf:start"
+
+func newExportEntry(name string, kind ExternKind, idx uint32) []byte {
+	e := binary.AppendUvarint(nil, uint64(len(name)))
+	e = append(e, name...)
+	e = append(e, byte(kind))
+	return binary.AppendUvarint(e, uint64(idx))
 }
 
 func appendSection(out []byte, id SectionID, body []byte) []byte {
@@ -123,32 +233,40 @@ func appendSection(out []byte, id SectionID, body []byte) []byte {
 	return append(out, body...)
 }
 
-// appendVecEntry returns a vector section body with one more entry.
-func appendVecEntry(body []byte, base int, section string, entry []byte) ([]byte, error) {
+// appendVecEntries returns a vector section body with entries appended.
+func appendVecEntries(body []byte, base int, section string, entries ...[]byte) ([]byte, error) {
 	r := newReader(body, base, section)
 	n, err := r.u32()
 	if err != nil {
 		return nil, err
 	}
-	if n == ^uint32(0) {
-		return nil, r.errorAt(base, "too many entries to add one")
+	if uint64(n)+uint64(len(entries)) > uint64(^uint32(0)) {
+		return nil, r.errorAt(base, "too many entries to add %d", len(entries))
 	}
-	nb := binary.AppendUvarint(make([]byte, 0, len(body)+len(entry)+5), uint64(n)+1)
+	nb := binary.AppendUvarint(make([]byte, 0, len(body)+16*len(entries)+5), uint64(n)+uint64(len(entries)))
 	nb = append(nb, body[r.pos:]...)
-	return append(nb, entry...), nil
+	for _, e := range entries {
+		nb = append(nb, e...)
+	}
+	return nb, nil
 }
 
-// instrumentCode returns the code section body with check inserted at the
-// start of every function body and after every loop's block type.
-func instrumentCode(body []byte, base int, check []byte) ([]byte, error) {
+// instrumentCode returns the code section body with an entry check at
+// the start of every function body and a loop check after every loop's
+// block type; params holds each function's parameter count.
+func instrumentCode(body []byte, base int, params []uint32, stop, calls uint32) ([]byte, error) {
 	r := newReader(body, base, "code")
 	n, err := r.count("function bodies")
 	if err != nil {
 		return nil, err
 	}
-	nb := binary.AppendUvarint(make([]byte, 0, len(body)+len(body)/8+int(n)*len(check)), uint64(n))
+	if int(n) != len(params) {
+		return nil, r.errorAt(base, "%d function bodies for %d functions", n, len(params))
+	}
+	entry := entryCheck(calls, stop)
+	nb := binary.AppendUvarint(make([]byte, 0, len(body)+len(body)/4+int(n)*len(entry)), uint64(n))
 	var fn []byte
-	var at []int
+	var loops []int
 	for i := uint32(0); i < n; i++ {
 		size, err := r.u32()
 		if err != nil {
@@ -159,16 +277,34 @@ func instrumentCode(body []byte, base int, check []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		at, err = checkPoints(newReader(code, fnBase, "code"), at[:0])
+		d, err := decodeBody(newReader(code, fnBase, "code"), loops[:0])
 		if err != nil {
 			return nil, fmt.Errorf("function body %d: %w", i, err)
 		}
+		loops = d.loops
 		fn = fn[:0]
-		prev := 0
-		for _, p := range at {
-			fn = append(fn, code[prev:p]...)
-			fn = append(fn, check...)
-			prev = p
+		if len(loops) == 0 {
+			fn = append(fn, code[:d.localsEnd]...)
+		} else {
+			// One more local group: the iteration counter, whose index
+			// follows the parameters and the existing locals.
+			locals := uint64(params[i]) + d.locals
+			if locals >= 1<<32-1 {
+				return nil, fmt.Errorf("function body %d: too many locals to add one", i)
+			}
+			fn = binary.AppendUvarint(fn, uint64(d.groups)+1)
+			fn = append(fn, code[d.groupsStart:d.localsEnd]...)
+			fn = append(fn, 1, byte(I32))
+		}
+		fn = append(fn, entry...)
+		prev := d.localsEnd
+		if len(loops) > 0 {
+			check := loopCheck(params[i]+uint32(d.locals), stop)
+			for _, p := range loops {
+				fn = append(fn, code[prev:p]...)
+				fn = append(fn, check...)
+				prev = p
+			}
 		}
 		fn = append(fn, code[prev:]...)
 		nb = binary.AppendUvarint(nb, uint64(len(fn)))
@@ -177,39 +313,52 @@ func instrumentCode(body []byte, base int, check []byte) ([]byte, error) {
 	return nb, nil
 }
 
-// checkPoints decodes one function body and appends to at the offsets
-// (relative to the body) where a check goes: after the local declarations
-// and after each loop's block type.
-func checkPoints(r *reader, at []int) ([]int, error) {
+// decodedBody is what instrumentCode needs to know of a function body.
+type decodedBody struct {
+	groups      uint32 // local declaration groups
+	groupsStart int    // offset of the first group, after the group count
+	locals      uint64 // locals declared (not counting parameters)
+	localsEnd   int    // offset of the first instruction
+	loops       []int  // offsets just after each loop's block type
+}
+
+// decodeBody decodes one function body, appending its loop offsets to
+// loops.
+func decodeBody(r *reader, loops []int) (decodedBody, error) {
+	var d decodedBody
 	groups, err := r.count("local groups")
 	if err != nil {
-		return nil, err
+		return d, err
 	}
+	d.groups, d.groupsStart = groups, r.pos
 	for g := uint32(0); g < groups; g++ {
-		if _, err := r.u32(); err != nil {
-			return nil, err
+		n, err := r.u32()
+		if err != nil {
+			return d, err
 		}
+		d.locals += uint64(n)
 		if _, err := valType(r); err != nil {
-			return nil, err
+			return d, err
 		}
 	}
-	at = append(at, r.pos)
+	d.localsEnd = r.pos
 	for !r.done() {
 		op, err := r.byte()
 		if err != nil {
-			return nil, err
+			return d, err
 		}
 		if err := skipImmediates(r, op); err != nil {
-			return nil, err
+			return d, err
 		}
 		if op == 0x03 { // loop
-			at = append(at, r.pos)
+			loops = append(loops, r.pos)
 		}
 	}
 	if len(r.b) == 0 || r.b[len(r.b)-1] != 0x0b {
-		return nil, r.errorf("function body does not end with end")
+		return d, r.errorf("function body does not end with end")
 	}
-	return at, nil
+	d.loops = loops
+	return d, nil
 }
 
 // skipImmediates reads the immediates of the instruction whose first

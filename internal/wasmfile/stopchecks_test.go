@@ -37,7 +37,6 @@ func oneFunc(code []byte, extra ...[]byte) []byte {
 }
 
 func TestAddStopChecksDecodesInstructions(t *testing.T) {
-	check0 := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b}
 	loop := []byte{0x03, 0x40, 0x0c, 0x00, 0x0b} // loop br 0 end
 	// Each case's code contains immediates that hold 0x03 bytes, which a
 	// byte scan would take for loops; the real loop follows.
@@ -72,16 +71,20 @@ func TestAddStopChecksDecodesInstructions(t *testing.T) {
 			if err := validate(t, in); err != nil {
 				t.Fatalf("test module is invalid: %v", err)
 			}
-			out, name, err := AddStopChecks(in)
+			st, err := AddStopChecks(in)
 			if err != nil {
 				t.Fatal(err)
 			}
+			out, name := st.Wasm, st.StopGlobal
 			if name != StopGlobalName {
 				t.Errorf("global exported as %q", name)
 			}
-			want := cat(check0, c.code, loop[:2], check0, loop[2:], []byte{0x0b})
-			if !bytes.Contains(out, funcBody(want...)) {
-				t.Errorf("checks not where expected:\n got %x\nwant %x", out, funcBody(want...))
+			// One local group added (the iteration counter, local 0), the
+			// entry check (flag global 0, counter global 1), the loop check.
+			want := cat([]byte{1, 1, byte(I32)}, entryCheck(1, 0), c.code, loop[:2], loopCheck(0, 0), loop[2:], []byte{0x0b})
+			want = cat(leb(uint64(len(want))), want)
+			if !bytes.Contains(out, want) {
+				t.Errorf("checks not where expected:\n got %x\nwant %x", out, want)
 			}
 			if err := validate(t, out); err != nil {
 				t.Errorf("instrumented module is invalid: %v", err)
@@ -110,15 +113,15 @@ func TestAddStopChecksSections(t *testing.T) {
 		export  string
 		globals uint32
 	}{
-		{"no global section", oneFunc(loopForever), 0, StopGlobalName, 1},
+		{"no global section", oneFunc(loopForever), 0, StopGlobalName, 2},
 		{"with globals", oneFunc(loopForever, section(SectionGlobal, vec(
-			[]byte{byte(I32), 0, 0x41, 5, 0x0b}, []byte{byte(I32), 1, 0x41, 6, 0x0b}))), 2, StopGlobalName, 3},
+			[]byte{byte(I32), 0, 0x41, 5, 0x0b}, []byte{byte(I32), 1, 0x41, 6, 0x0b}))), 2, StopGlobalName, 4},
 		{"imported global", module(
 			section(SectionType, vec(functype(nil, nil))), importG,
 			section(SectionFunction, vec([]byte{0})),
 			section(SectionCode, vec(funcBody(loopForever...))),
-			custom("trailer", []byte("x"))), 1, StopGlobalName, 1},
-		{"name taken", oneFunc(loopForever, section(SectionGlobal, vec([]byte{byte(I32), 0, 0x41, 5, 0x0b}))), 1, StopGlobalName, 2},
+			custom("trailer", []byte("x"))), 1, StopGlobalName, 2},
+		{"name taken", oneFunc(loopForever, section(SectionGlobal, vec([]byte{byte(I32), 0, 0x41, 5, 0x0b}))), 1, StopGlobalName, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := c.in
@@ -128,10 +131,11 @@ func TestAddStopChecksSections(t *testing.T) {
 					section(SectionExport, vec(exportEntry("run", ExternFunc, 0), exportEntry(StopGlobalName, ExternGlobal, 0))), 1)
 				c.export = StopGlobalName + ".1"
 			}
-			out, name, err := AddStopChecks(in)
+			st, err := AddStopChecks(in)
 			if err != nil {
 				t.Fatal(err)
 			}
+			out, name := st.Wasm, st.StopGlobal
 			if name != c.export {
 				t.Errorf("export name %q, want %q", name, c.export)
 			}
@@ -173,10 +177,11 @@ func TestAddStopChecksStopsGuest(t *testing.T) {
 		{"recursion", []byte{0x10, 0x00, 0x0b}}, // overflows the stack unless stopped first... see below
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			out, name, err := AddStopChecks(oneFunc(c.code))
+			st, err := AddStopChecks(oneFunc(c.code))
 			if err != nil {
 				t.Fatal(err)
 			}
+			out, name := st.Wasm, st.StopGlobal
 			ctx := context.Background()
 			r := wazero.NewRuntime(ctx)
 			defer r.Close(ctx)
@@ -218,23 +223,24 @@ func TestAddStopChecksErrors(t *testing.T) {
 		{"long leb", oneFunc([]byte{0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b}), "too long"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := AddStopChecks(c.in)
+			_, err := AddStopChecks(c.in)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want it to mention %q", err, c.want)
 			}
 		})
 	}
-	if _, _, err := AddStopChecks(module()); err != nil {
+	if _, err := AddStopChecks(module()); err != nil {
 		t.Errorf("empty module: %v", err)
 	}
 }
 
 func TestAddStopChecksGoWasip1(t *testing.T) {
 	wasm := buildGoWasip1(t)
-	out, name, err := AddStopChecks(wasm)
+	st, err := AddStopChecks(wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, name := st.Wasm, st.StopGlobal
 	ctx := context.Background()
 	r := wazero.NewRuntime(ctx)
 	defer r.Close(ctx)
@@ -263,10 +269,11 @@ func FuzzAddStopChecks(f *testing.F) {
 	f.Add(oneFunc([]byte{0xfd, 0x0c, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0x1a, 0x0b}))
 	f.Add(fullModule())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		out, name, err := AddStopChecks(b)
+		st, err := AddStopChecks(b)
 		if err != nil {
 			return
 		}
+		out, name := st.Wasm, st.StopGlobal
 		m, err := Parse(out)
 		if err != nil {
 			t.Fatalf("output does not parse: %v", err)
@@ -275,4 +282,43 @@ func FuzzAddStopChecks(f *testing.F) {
 			t.Fatalf("global %q not exported", name)
 		}
 	})
+}
+
+// TestAddStopChecksStartSection checks that a start function that never
+// returns no longer runs during instantiation, where no host could yet
+// reach the stop flag, but is exported for the host to call.
+func TestAddStopChecksStartSection(t *testing.T) {
+	loopForever := []byte{0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b}
+	in := module(
+		section(SectionType, vec(functype(nil, nil))),
+		section(SectionFunction, vec([]byte{0})),
+		section(SectionExport, vec(exportEntry("run", ExternFunc, 0))),
+		section(SectionStart, leb(0)),
+		section(SectionCode, vec(funcBody(loopForever...))),
+	)
+	st, err := AddStopChecks(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Start != StartExportName {
+		t.Fatalf("Start = %q, want %q", st.Start, StartExportName)
+	}
+	for _, s := range mustParse(t, st.Wasm).Sections {
+		if s.ID == SectionStart {
+			t.Fatal("start section kept")
+		}
+	}
+	ctx := context.Background()
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	mod, err := r.Instantiate(ctx, st.Wasm) // would never return with the start section
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := mod.ExportedGlobal(st.StopGlobal).(api.MutableGlobal)
+	time.AfterFunc(20*time.Millisecond, func() { g.Set(1) })
+	_, err = mod.ExportedFunction(st.Start).Call(ctx)
+	if err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("start function not stopped by the global: %v", err)
+	}
 }
