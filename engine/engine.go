@@ -116,6 +116,12 @@ type RunConfig struct {
 	Stdout           io.Writer
 	Stderr           io.Writer
 	Mounts           []Mount
+	// Fuel, if non-zero, bounds the Wasm instructions the instance may
+	// execute (about one unit each); a guest that uses it all stops with a
+	// *TrapError wrapping ErrFuelExhausted. Engines that cannot meter fail
+	// such a run with an error wrapping ErrFuelUnsupported rather than run
+	// it unmetered.
+	Fuel uint64
 }
 
 // Engine compiles and runs modules.
@@ -144,9 +150,26 @@ func (e *ExitError) Error() string { return fmt.Sprintf("guest exited with code 
 
 // TrapError reports a guest trap (unreachable, out-of-bounds access, stack
 // overflow, ...) or another failure inside the instance.
-type TrapError struct{ Message string }
+type TrapError struct {
+	Message string
+	// Err, if set, is the cause that callers may test for with errors.Is,
+	// e.g. ErrFuelExhausted.
+	Err error
+}
 
 func (e *TrapError) Error() string { return "guest trapped: " + e.Message }
+
+func (e *TrapError) Unwrap() error { return e.Err }
+
+// Errors about fuel metering (RunConfig.Fuel).
+var (
+	// ErrFuelExhausted is the cause of the *TrapError of a guest that used
+	// all of its fuel.
+	ErrFuelExhausted = errors.New("fuel exhausted")
+	// ErrFuelUnsupported is wrapped by the error of a run that asks an
+	// engine without fuel metering for a fuel budget.
+	ErrFuelUnsupported = errors.New("fuel metering is not supported")
+)
 
 // IsExit reports whether err is an exit with the given code.
 func IsExit(err error, code uint32) bool {

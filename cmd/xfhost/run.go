@@ -8,13 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/xfhost/xfhost/engine"
-	"github.com/xfhost/xfhost/engine/wazeroengine"
+	"github.com/xfhost/xfhost/engine/engines"
 	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/fss/fsshttp"
 	"github.com/xfhost/xfhost/fsscache"
@@ -41,6 +42,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "result", Usage: "write the full job result (state, log, progress, timings) to `FILE`"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
 			&cli.StringFlag{Name: "compile-cache", Usage: "compiled-code cache `DIR` (default: the user cache dir; \"off\" disables)"},
+			&cli.StringFlag{Name: "engine", Value: engines.Default, Usage: "WebAssembly engine: " + strings.Join(engines.Names(), ", ")},
 			&cli.StringFlag{Name: "policy", Usage: "sandbox policy `FILE` (policy/POLICY.md); safe defaults without it"},
 			&cli.DurationFlag{Name: "deadline", Usage: "wall-clock limit of the job (overrides the policy)"},
 			&cli.BoolFlag{Name: "keep-scratch", Usage: "keep the scratch directory of a failed job"},
@@ -75,7 +77,10 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
-	eng, err := wazeroengine.New(ctx, engine.Config{HostModules: host.Imports(), CacheDir: compileCacheDir(c.String("compile-cache"))})
+	if !slices.Contains(engines.Names(), c.String("engine")) {
+		return cli.Exit(fmt.Sprintf("run: --engine: unknown engine %q (this build has: %s)", c.String("engine"), strings.Join(engines.Names(), ", ")), 2)
+	}
+	eng, err := engines.New(ctx, c.String("engine"), engine.Config{HostModules: host.Imports(), CacheDir: compileCacheDir(c.String("compile-cache"))})
 	if err != nil {
 		return err
 	}
