@@ -32,6 +32,10 @@ func generators() []generator {
 		{"abi/status_gen.go", hostStatuses},
 		{"guests/go/xf/status_gen.go", guestStatuses},
 		{"guests/go/xf/imports_gen_wasip1.go", guestImports},
+		{"guests/assemblyscript/xf/abi_gen.ts", asBindings},
+		{"guests/assemblyscript/xf/exports_gen.ts", asExports},
+		{"guests/rust/xf/src/abi_gen.rs", rustBindings},
+		{"guests/c/xf/xf_abi.h", cHeader},
 	}
 }
 
