@@ -78,6 +78,11 @@ func customSection(w *wasmfile.Module, name, doc string) ([]byte, error) {
 	return nil, fmt.Errorf("taskmodule: %d custom sections named %q; exactly one is allowed", len(secs), name)
 }
 
+// ABIVersion finds the single ABI version marker among a module's exports,
+// with the same rules and messages as Parse, for callers (such as the guest
+// conformance checker) that inspect a module whose other parts may be broken.
+func ABIVersion(exports []wasmfile.Export) (Version, error) { return abiVersion(exports) }
+
 // abiVersion finds the single ABI marker export. Exports that merely start
 // like a marker are rejected too, since they are almost certainly a
 // misspelt marker rather than an unrelated function.

@@ -42,6 +42,7 @@ func newApp() *cli.App {
 			imageCommand(),
 			fssCommand(),
 			cacheCommand(),
+			conformanceCommand(),
 		},
 		HideHelpCommand: true,
 		// main reports errors and chooses exit codes; cli must not exit.

@@ -1,0 +1,12 @@
+;; Sets "value" but never "count", which its interface declares, and
+;; calls finish.
+(module
+  (import "xf" "output_set" (func $output_set (param i32 i32 i32 i32) (result i32)))
+  (import "xf" "finish" (func $finish (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "value")
+  (data (i32.const 32) "1.5")
+  (func (export "_start")
+    (drop (call $output_set (i32.const 16) (i32.const 5) (i32.const 32) (i32.const 3)))
+    (drop (call $finish)))
+  (func (export "xf_abi_version_1_0")))
