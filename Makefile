@@ -11,15 +11,17 @@ ifeq ($(shell $(GO) env GOARCH),amd64)
 export GOEXPERIMENT ?= simd
 endif
 
-.PHONY: all build guests test vet demo bench generate clean
+.PHONY: all build guests ports check-ports test vet demo bench generate clean
 
 all: build guests
 
 build:
 	$(GO) build -o $(XFHOST) ./cmd/xfhost
 
-# Each guest: compile for wasip1, then embed metadata.json and interface.json.
-guests: build
+# Each Go guest: compile for wasip1, then embed metadata.json and
+# interface.json. The committed C, Rust and AssemblyScript modules are
+# rebuilt too when their toolchains are installed (see ports).
+guests: build ports
 	@mkdir -p $(BUILD)/guests
 	@for g in $(GUESTS); do \
 		echo "guest $$g"; \
@@ -28,6 +30,28 @@ guests: build
 			-o $(BUILD)/guests/$$g.wasm $(BUILD)/guests/$$g.plain.wasm || exit 1; \
 		rm -f $(BUILD)/guests/$$g.plain.wasm; \
 	done
+
+# The C, Rust and AssemblyScript modules are committed, so that tests need
+# only Go; ports rebuilds them in place with whichever toolchains exist.
+# The builds are reproducible: check-ports (CI) rebuilds all of them and
+# fails if any differs from the committed bytes.
+ports: build
+	@if command -v clang >/dev/null; then \
+		XFHOST=$(XFHOST) guests/c/build.sh && engine/wasip1/testdata/cguest/build.sh; \
+	else echo "ports: clang not found, C modules not rebuilt"; fi
+	@if [ -x /usr/bin/rustc ]; then XFHOST=$(XFHOST) guests/rust/build.sh; \
+	else echo "ports: /usr/bin/rustc not found, Rust modules not rebuilt"; fi
+	@if command -v npm >/dev/null; then XFHOST=$(XFHOST) guests/assemblyscript/build.sh; \
+	else echo "ports: npm not found, AssemblyScript modules not rebuilt"; fi
+
+check-ports: build
+	XFHOST=$(XFHOST) guests/c/build.sh
+	engine/wasip1/testdata/cguest/build.sh
+	XFHOST=$(XFHOST) guests/rust/build.sh
+	XFHOST=$(XFHOST) guests/assemblyscript/build.sh
+	git diff --exit-code --stat -- guests engine/wasip1/testdata
+	@test -z "$$(git status --porcelain --untracked-files=all -- guests engine/wasip1/testdata | grep -v node_modules)" || \
+		{ echo "check-ports: untracked build output:"; git status --porcelain -- guests engine/wasip1/testdata; exit 1; }
 
 generate:
 	$(GO) generate ./abi
@@ -66,7 +90,7 @@ demo: build guests
 	$(XFHOST) image info $(DEMO)/fss/$$(sed -n 's/.*"filename": "\(.*\.omni\)".*/\1/p' $(DEMO)/threshold-outputs.json) | head -1
 
 bench:
-	$(GO) test -run 'TestRatios|TestInterruptRatio|TestKernelRatios|TestFSSRatios' -v -count=1 -timeout 60m ./bench/ -args -ratios -kernel-ratios -fss-ratios
+	$(GO) test -run 'TestRatios|TestInterruptRatio|TestEngineRatios|TestKernelRatios|TestFSSRatios' -v -count=1 -timeout 60m ./bench/ -args -ratios -engine-ratios -kernel-ratios -fss-ratios
 
 clean:
 	rm -rf $(BUILD)
