@@ -22,6 +22,7 @@ import (
 	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
 	"github.com/xfhost/xfhost/internal/guestbuild"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/omni"
 	"github.com/xfhost/xfhost/omni/synth"
 	"github.com/xfhost/xfhost/taskmodule"
@@ -93,10 +94,10 @@ func newFixture() (*fixture, error) {
 		return nil, err
 	}
 	defer img.Close()
-	if err := omni.Write(dir, "vol", img); err != nil {
+	vol, err := testenv.WriteImage(dir, "", "vol", img)
+	if err != nil {
 		return nil, err
 	}
-	vol, _ := json.Marshal(map[string]any{"type": "Image", "filename": "vol.omni", "size": [3]int{edge, edge, edge}, "filenames": []string{"vol.raw"}})
 	stat, err := guestbuild.Go(ctx, dir, "statminmax")
 	if err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func BenchmarkJob(b *testing.B) {
 
 func benchMinimalJob(b *testing.B) {
 	f := setup(b)
-	wasm := pack(b, loopModule([]funcImport{{"xf", "finish"}}, 0, 0, "xf_abi_version_1_0"), "Minimal")
+	wasm := pack(b, loopModule(b, []funcImport{{"xf", "finish"}}, 0, 0, "xf_abi_version_1_0"), "Minimal")
 	runJob(b, f, wasm, json.RawMessage(`{}`))
 }
 
@@ -170,7 +171,7 @@ func perCall(b *testing.B) {
 
 func benchXFCall(b *testing.B) {
 	f := setup(b)
-	wasm := pack(b, loopModule([]funcImport{{"xf", "error_clear"}, {"xf", "finish"}}, callsPerJob, 1, "xf_abi_version_1_0"), "Calls")
+	wasm := pack(b, loopModule(b, []funcImport{{"xf", "error_clear"}, {"xf", "finish"}}, callsPerJob, 1, "xf_abi_version_1_0"), "Calls")
 	runJob(b, f, wasm, json.RawMessage(`{}`))
 	perCall(b)
 }
@@ -185,7 +186,7 @@ func benchBareCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	compiled, err := r.CompileModule(ctx, loopModule([]funcImport{{"bench", "nop"}}, callsPerJob, -1, ""))
+	compiled, err := r.CompileModule(ctx, loopModule(b, []funcImport{{"bench", "nop"}}, callsPerJob, -1, ""))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/engine/engines"
-	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/internal/testenv"
 )
 
 var engineRatios = flag.Bool("engine-ratios", false, "compare the engines and print the table")
@@ -42,16 +42,7 @@ func engineHost(b testing.TB, name string) *host.Host {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { eng.Close(ctx) })
-	store, err := fss.OpenDir(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := host.New(host.Options{Engine: eng, Store: store, ScratchDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { h.Close() })
-	return h
+	return testenv.New(b, eng).Host
 }
 
 // benchEngineJob runs wasm as a job per iteration on the named engine,
@@ -81,8 +72,8 @@ func benchEngineJob(name string, wasm []byte, inputs string, check func(*testing
 
 // BenchmarkEngines measures each engine of this build on the same jobs.
 func BenchmarkEngines(b *testing.B) {
-	minimal := pack(b, loopModule([]funcImport{{"xf", "finish"}}, 0, 0, "xf_abi_version_1_0"), "Minimal")
-	calls := pack(b, loopModule([]funcImport{{"xf", "error_clear"}, {"xf", "finish"}}, callsPerJob, 1, "xf_abi_version_1_0"), "Calls")
+	minimal := pack(b, loopModule(b, []funcImport{{"xf", "finish"}}, 0, 0, "xf_abi_version_1_0"), "Minimal")
+	calls := pack(b, loopModule(b, []funcImport{{"xf", "error_clear"}, {"xf", "finish"}}, callsPerJob, 1, "xf_abi_version_1_0"), "Calls")
 	loop, err := os.ReadFile("../guests/c/loop/loop.wasm")
 	if err != nil {
 		b.Fatal(err)
@@ -117,8 +108,8 @@ func TestEngineRatios(t *testing.T) {
 	if !*engineRatios {
 		t.Skip("run with -engine-ratios (make bench)")
 	}
-	minimal := pack(t, loopModule([]funcImport{{"xf", "finish"}}, 0, 0, "xf_abi_version_1_0"), "Minimal")
-	calls := pack(t, loopModule([]funcImport{{"xf", "error_clear"}, {"xf", "finish"}}, callsPerJob, 1, "xf_abi_version_1_0"), "Calls")
+	minimal := pack(t, loopModule(t, []funcImport{{"xf", "finish"}}, 0, 0, "xf_abi_version_1_0"), "Minimal")
+	calls := pack(t, loopModule(t, []funcImport{{"xf", "error_clear"}, {"xf", "finish"}}, callsPerJob, 1, "xf_abi_version_1_0"), "Calls")
 	loop, err := os.ReadFile("../guests/c/loop/loop.wasm")
 	if err != nil {
 		t.Fatal(err)

@@ -9,32 +9,36 @@ import (
 
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/engine/wazeroengine"
+	"github.com/xfhost/xfhost/internal/wasmenc"
 )
 
 // computeModule is a compute-heavy guest without imports: _start runs a
 // tight arithmetic loop of the given iterations (loop-header checks) and
 // then fib(fibN) recursively (function-entry checks).
-func computeModule(iterations int64, fibN byte) []byte {
-	m := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
-	// Types: 0 = () -> (), 1 = (i32) -> i32.
-	m = append(m, section(1, vec([]byte{0x60, 0x00, 0x00}, []byte{0x60, 0x01, 0x7f, 0x01, 0x7f}))...)
-	m = append(m, section(3, vec([]byte{0x00}, []byte{0x01}))...) // _start, fib
-	m = append(m, section(5, vec([]byte{0x00, 0x01}))...)
-	m = append(m, section(7, vec(append(name("memory"), 0x02, 0x00), append(name("_start"), 0x00, 0x00)))...)
-	// _start: locals i32 i, i32 acc; loop { acc = acc*31 + i; i++; br_if i < N }; fib(27); drop
-	start := []byte{0x01, 0x02, 0x7f}
-	start = append(start, 0x03, 0x40) // loop
-	start = append(start, 0x20, 0x01, 0x41, 0x1f, 0x6c, 0x20, 0x00, 0x6a, 0x21, 0x01)
-	start = append(start, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x22, 0x00)
-	start = append(start, 0x41)
-	start = append(start, sleb(iterations)...)
-	start = append(start, 0x49, 0x0d, 0x00, 0x0b) // i32.lt_u, br_if 0, end loop
-	start = append(start, 0x41, fibN, 0x10, 0x01, 0x1a, 0x0b)
+func computeModule(tb testing.TB, iterations int64, fibN byte) []byte {
+	tb.Helper()
+	var m wasmenc.Module
+	m.Memory(1, "memory")
+	i32 := []wasmenc.ValType{wasmenc.I32}
+	// _start: locals i, acc; loop { acc = acc*31 + i; i++; br_if i < N }; drop fib(fibN).
+	start := m.Func(wasmenc.FuncType{}, wasmenc.I32, wasmenc.I32)
+	fib := m.Func(wasmenc.FuncType{Params: i32, Results: i32})
+	start.Code.Loop().
+		LocalGet(1).I32Const(31).I32Mul().LocalGet(0).I32Add().LocalSet(1).
+		LocalGet(0).I32Const(1).I32Add().LocalTee(0).
+		I32Const(int32(iterations)).I32LtU().BrIf(0).
+		End().
+		I32Const(int32(fibN)).Call(fib.Index).Drop()
 	// fib(n): n < 2 ? n : fib(n-1) + fib(n-2)
-	fib := []byte{0x00, 0x20, 0x00, 0x41, 0x02, 0x49, 0x04, 0x7f, 0x20, 0x00, 0x05,
-		0x20, 0x00, 0x41, 0x01, 0x6b, 0x10, 0x01, 0x20, 0x00, 0x41, 0x02, 0x6b, 0x10, 0x01, 0x6a, 0x0b, 0x0b}
-	m = append(m, section(10, vec(append(uleb(uint64(len(start))), start...), append(uleb(uint64(len(fib))), fib...)))...)
-	return m
+	fib.Code.LocalGet(0).I32Const(2).I32LtU().If().LocalGet(0).Return().End().
+		LocalGet(0).I32Const(1).I32Sub().Call(fib.Index).
+		LocalGet(0).I32Const(2).I32Sub().Call(fib.Index).I32Add()
+	m.ExportFunc("_start", start.Index)
+	wasm, err := m.Encode()
+	if err != nil {
+		tb.Fatalf("encode compute module: %v", err)
+	}
+	return wasm
 }
 
 // benchCompute runs the compute guest on wazero, either through xfhost's
@@ -43,7 +47,7 @@ func computeModule(iterations int64, fibN byte) []byte {
 func benchCompute(checked bool, iterations int64, fibN byte) func(*testing.B) {
 	return func(b *testing.B) {
 		ctx := context.Background()
-		wasm := computeModule(iterations, fibN)
+		wasm := computeModule(b, iterations, fibN)
 		var run func() error
 		if checked {
 			eng, err := wazeroengine.New(ctx, engine.Config{})

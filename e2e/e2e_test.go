@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,13 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xfhost/xfhost/engine"
-	"github.com/xfhost/xfhost/engine/wazeroengine"
-	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
 	"github.com/xfhost/xfhost/internal/guestbuild"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/omni"
-	"github.com/xfhost/xfhost/omni/synth"
 	"github.com/xfhost/xfhost/policy"
 )
 
@@ -75,121 +71,44 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// env is a host on wazero over a fresh local store.
+// env is a test's host on wazero over a fresh local store.
 type env struct {
-	t     testing.TB
-	dir   string
-	store *fss.Dir
-	host  *host.Host
+	t testing.TB
+	*testenv.Env
 }
-
-var (
-	engineOnce sync.Once
-	sharedEng  engine.Engine
-	engineErr  error
-)
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	engineOnce.Do(func() {
-		sharedEng, engineErr = wazeroengine.New(context.Background(), engine.Config{HostModules: host.Imports()})
-	})
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	dir := t.TempDir()
-	store, err := fss.OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	h, err := host.New(host.Options{Engine: sharedEng, Store: store, ScratchDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return &env{t: t, dir: dir, store: store, host: h}
+	return &env{t: t, Env: testenv.New(t, testenv.SharedWazero(t))}
 }
 
 // volume writes a synthetic image into the store and returns its Image
 // input value.
 func (e *env) volume(name string, size [3]int) json.RawMessage {
 	e.t.Helper()
-	img, err := synth.Volume(context.Background(), synth.Options{Size: size, Seed: 7})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer img.Close()
-	if err := os.MkdirAll(filepath.Join(e.dir, "scans"), 0o755); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := omni.Write(filepath.Join(e.dir, "scans"), name, img); err != nil {
-		e.t.Fatal(err)
-	}
-	v, _ := json.Marshal(map[string]any{"type": "Image", "filename": "scans/" + name + ".omni", "size": size,
-		"filenames": []string{"scans/" + name + ".raw"}})
-	return v
+	return e.WriteVolume(e.t, name, size, 7)
 }
 
 // rawUint16 decodes a little-endian uint16 pixel file independently of
 // the omni package.
 func (e *env) rawUint16(ref string) []uint16 {
 	e.t.Helper()
-	b, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(ref)))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	v := make([]uint16, len(b)/2)
-	for i := range v {
-		v[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return v
+	return e.Uint16Pixels(e.t, ref)
 }
 
 // calibration reads a calibration of the .omni file with plain JSON.
 func (e *env) calibration(ref, unitType string) (slope, intercept float64) {
 	e.t.Helper()
-	b, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(ref)))
-	if err != nil {
-		e.t.Fatal(err)
+	slope, intercept, ok := e.Calibration(e.t, ref, unitType)
+	if !ok {
+		e.t.Fatalf("%s has no %s calibration", ref, unitType)
 	}
-	var h struct {
-		Calibrations []struct {
-			UnitType  string  `json:"unit_type"`
-			Slope     float64 `json:"slope"`
-			Intercept float64 `json:"intercept"`
-		} `json:"calibrations"`
-	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		e.t.Fatal(err)
-	}
-	for _, c := range h.Calibrations {
-		if c.UnitType == unitType {
-			return c.Slope, c.Intercept
-		}
-	}
-	e.t.Fatalf("%s has no %s calibration", ref, unitType)
-	return 0, 0
+	return slope, intercept
 }
 
 func (e *env) run(module string, inputs map[string]any) *host.Result {
 	e.t.Helper()
-	in, err := json.Marshal(inputs)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res, err := e.host.RunModule(context.Background(), guest(e.t, module), in, host.RunOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return res
-}
-
-func wantDone(t *testing.T, res *host.Result) {
-	t.Helper()
-	if res.State != host.Done {
-		t.Fatalf("state %s, error %q, log %v", res.State, res.Error, res.Log)
-	}
+	return e.Run(e.t, guest(e.t, module), inputs, host.RunOptions{})
 }
 
 func wantFailed(t *testing.T, res *host.Result, message string) {
@@ -226,7 +145,7 @@ func TestStatMinMaxRaw(t *testing.T) {
 	e := newEnv(t)
 	img := e.volume("bone", [3]int{41, 33, 27})
 	res := e.run("statminmax", map[string]any{"image": img, "calibration": nil})
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 	lo, hi := minMax(e.rawUint16("scans/bone.raw"))
 	if got := floatOutput(t, res, "min"); got != float64(lo) {
 		t.Errorf("min = %v, want %v", got, lo)
@@ -241,7 +160,7 @@ func TestStatMinMaxCalibrated(t *testing.T) {
 	img := e.volume("bone", [3]int{20, 21, 22})
 	for _, unit := range []string{"dens", "hu"} {
 		res := e.run("statminmax", map[string]any{"image": img, "calibration": unit})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		lo, hi := minMax(e.rawUint16("scans/bone.raw"))
 		slope, icpt := e.calibration("scans/bone.omni", unit)
 		if got, want := floatOutput(t, res, "min"), slope*float64(lo)+icpt; got != want {
@@ -262,19 +181,8 @@ func TestStatMinMaxMissingCalibration(t *testing.T) {
 // segmentation reads an Image output's pixels from the store.
 func (e *env) segmentation(res *host.Result, key string) []byte {
 	e.t.Helper()
-	var out struct {
-		Type      string   `json:"type"`
-		Filename  string   `json:"filename"`
-		Filenames []string `json:"filenames"`
-		Size      [3]int   `json:"size"`
-	}
-	if err := json.Unmarshal(res.Outputs[key], &out); err != nil {
-		e.t.Fatal(err)
-	}
-	if out.Type != "Image" || len(out.Filenames) != 1 {
-		e.t.Fatalf("output %s = %s", key, res.Outputs[key])
-	}
-	img, err := omni.Open(filepath.Join(e.dir, filepath.FromSlash(out.Filename)))
+	out := e.OutputImage(e.t, res, key)
+	img, err := omni.Open(filepath.Join(e.Dir, filepath.FromSlash(out.Header)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -282,11 +190,7 @@ func (e *env) segmentation(res *host.Result, key string) []byte {
 	if img.Header().DataType != omni.Uint8 || img.Header().Size != out.Size {
 		e.t.Fatalf("segmentation header %+v", img.Header())
 	}
-	raw, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(out.Filenames[0])))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return raw
+	return out.Pixels
 }
 
 func compareSegmentation(t *testing.T, got []byte, voxels []uint16, inside func(float64) bool) {
@@ -328,7 +232,7 @@ func TestClipThreshold(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := e.run("clipthreshold", map[string]any{"image": img, "threshold_lower0": c.lower, "threshold_upper0": c.upper})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			compareSegmentation(t, e.segmentation(res, "segments"), voxels, c.inside)
 		})
 	}
@@ -342,14 +246,14 @@ func TestCoreThresholdCalibrated(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		// calibration defaults to dens, the lower bound to 1 (calibrated).
 		res := e.run("corethreshold", map[string]any{"image": img, "threshold_upper0": nil})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		compareSegmentation(t, e.segmentation(res, "segments"), voxels, func(v float64) bool { return v >= (1-icpt)/slope })
 	})
 	t.Run("hu range", func(t *testing.T) {
 		s, i := e.calibration("scans/bone.omni", "hu")
 		lo, hi := 200.0, 1500.0
 		res := e.run("corethreshold", map[string]any{"image": img, "calibration": "hu", "threshold_lower0": lo, "threshold_upper0": hi})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		compareSegmentation(t, e.segmentation(res, "segments"), voxels, func(v float64) bool {
 			return v >= (lo-i)/s && v <= (hi-i)/s
 		})
@@ -388,7 +292,7 @@ func TestJobFailures(t *testing.T) {
 
 func TestGuestTrap(t *testing.T) {
 	e := newEnv(t)
-	res, err := e.host.RunModule(context.Background(), trapModule(t), []byte(`{}`), host.RunOptions{})
+	res, err := e.Host.RunModule(context.Background(), trapModule(t), []byte(`{}`), host.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +317,7 @@ func TestConcurrentJobsAreIsolated(t *testing.T) {
 				module = "panics"
 			}
 			in, _ := json.Marshal(inputs)
-			res, err := e.host.RunModule(context.Background(), guest(t, module), in, host.RunOptions{})
+			res, err := e.Host.RunModule(context.Background(), guest(t, module), in, host.RunOptions{})
 			switch {
 			case err != nil:
 				errs <- err
@@ -435,7 +339,7 @@ func TestDeadlineStopsGuest(t *testing.T) {
 	e := newEnv(t)
 	pol := policy.Defaults()
 	pol.Default.Deadline = policy.Duration(200 * time.Millisecond)
-	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(), Policy: &pol})
+	h, err := host.New(host.Options{Engine: testenv.SharedWazero(t), Store: e.Store, ScratchDir: t.TempDir(), Policy: &pol})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +371,7 @@ func TestPolicyDeniesCapabilities(t *testing.T) {
 	e := newEnv(t)
 	pol := policy.Defaults()
 	pol.TaskTypes = map[string]policy.Limits{"Lucid.CLIP.*": {Capabilities: []string{"images"}}}
-	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(), Policy: &pol})
+	h, err := host.New(host.Options{Engine: testenv.SharedWazero(t), Store: e.Store, ScratchDir: t.TempDir(), Policy: &pol})
 	if err != nil {
 		t.Fatal(err)
 	}

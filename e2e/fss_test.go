@@ -13,6 +13,7 @@ import (
 	"github.com/xfhost/xfhost/fss/fsshttp"
 	"github.com/xfhost/xfhost/fsscache"
 	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/internal/testenv"
 )
 
 // TestJobsOverHTTPStore runs task types against an FSS server on loopback
@@ -23,7 +24,7 @@ func TestJobsOverHTTPStore(t *testing.T) {
 	img := e.volume("bone", [3]int{33, 29, 21})
 	lo, hi := minMax(e.rawUint16("scans/bone.raw"))
 
-	server := fsshttp.NewServer(e.store, fsshttp.ServerOptions{Token: "s3cret"})
+	server := fsshttp.NewServer(e.Store, fsshttp.ServerOptions{Token: "s3cret"})
 	ts := httptest.NewServer(server)
 	defer ts.Close()
 	client, err := fsshttp.NewClient(ts.URL, fsshttp.ClientOptions{Token: "s3cret"})
@@ -35,7 +36,7 @@ func TestJobsOverHTTPStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cache.Close()
-	h, err := host.New(host.Options{Engine: sharedEng, Store: fsscache.NewStore(cache, client), ScratchDir: t.TempDir()})
+	h, err := host.New(host.Options{Engine: testenv.SharedWazero(t), Store: fsscache.NewStore(cache, client), ScratchDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestJobsOverHTTPStore(t *testing.T) {
 
 	for i := 0; i < 3; i++ {
 		res := run("statminmax", map[string]any{"image": img, "calibration": nil})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		if floatOutput(t, res, "min") != float64(lo) || floatOutput(t, res, "max") != float64(hi) {
 			t.Fatalf("outputs %v, want %d..%d", res.Outputs, lo, hi)
 		}
@@ -64,13 +65,13 @@ func TestJobsOverHTTPStore(t *testing.T) {
 	}
 
 	res := run("clipthreshold", map[string]any{"image": img, "threshold_lower0": 3400.0, "threshold_upper0": nil})
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 	var out struct{ Filename string }
 	if err := json.Unmarshal(res.Outputs["segments"], &out); err != nil {
 		t.Fatal(err)
 	}
 	// The output went to the server's store, where another worker finds it.
-	if _, err := os.Stat(filepath.Join(e.dir, filepath.FromSlash(out.Filename))); err != nil {
+	if _, err := os.Stat(filepath.Join(e.Dir, filepath.FromSlash(out.Filename))); err != nil {
 		t.Errorf("uploaded output not on the server: %v", err)
 	}
 	if st := server.Stats(); st.Put != 2 {
@@ -85,7 +86,7 @@ func TestJobsOverHTTPStore(t *testing.T) {
 	}
 	defer badCache.Close()
 	var _ fss.Store = fsscache.NewStore(badCache, bad)
-	h2, _ := host.New(host.Options{Engine: sharedEng, Store: fsscache.NewStore(badCache, bad), ScratchDir: t.TempDir()})
+	h2, _ := host.New(host.Options{Engine: testenv.SharedWazero(t), Store: fsscache.NewStore(badCache, bad), ScratchDir: t.TempDir()})
 	defer h2.Close()
 	in, _ := json.Marshal(map[string]any{"image": img, "calibration": nil})
 	res, err = h2.RunModule(context.Background(), guest(t, "statminmax"), in, host.RunOptions{})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/omni"
 )
 
@@ -28,12 +29,7 @@ func (e *env) maskImage(name string, size [3]int, sel func(i int) bool) json.Raw
 			img.Pixels()[i] = 1
 		}
 	}
-	if err := omni.Write(filepath.Join(e.dir, "scans"), name, img); err != nil {
-		e.t.Fatal(err)
-	}
-	v, _ := json.Marshal(map[string]any{"type": "Image", "filename": "scans/" + name + ".omni", "size": size,
-		"filenames": []string{"scans/" + name + ".raw"}})
-	return v
+	return e.WriteImage(e.t, name, img)
 }
 
 func TestImagePixelsMinMax(t *testing.T) {
@@ -51,7 +47,7 @@ func TestImagePixelsMinMax(t *testing.T) {
 	}
 	t.Run("masked raw", func(t *testing.T) {
 		res := e.run("imagepixelsminmax", map[string]any{"image": img, "mask": mask, "calibration": nil})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		if got := floatOutput(t, res, "min"); got != lo {
 			t.Errorf("min = %v, want %v", got, lo)
 		}
@@ -61,7 +57,7 @@ func TestImagePixelsMinMax(t *testing.T) {
 	})
 	t.Run("masked calibrated", func(t *testing.T) {
 		res := e.run("imagepixelsminmax", map[string]any{"image": img, "mask": mask, "calibration": "dens"})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		slope, icpt := e.calibration("scans/bone.omni", "dens")
 		if got, want := floatOutput(t, res, "max"), slope*hi+icpt; got != want {
 			t.Errorf("max = %v, want %v", got, want)
@@ -69,7 +65,7 @@ func TestImagePixelsMinMax(t *testing.T) {
 	})
 	t.Run("no mask", func(t *testing.T) {
 		res := e.run("imagepixelsminmax", map[string]any{"image": img, "mask": nil, "calibration": nil})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		alo, ahi := minMax(voxels)
 		if floatOutput(t, res, "min") != float64(alo) || floatOutput(t, res, "max") != float64(ahi) {
 			t.Errorf("outputs %v, want %d..%d", res.Outputs, alo, ahi)
@@ -120,12 +116,12 @@ func TestHistogramPlot(t *testing.T) {
 	}
 	const bins = 64
 	res := e.run("histogramplot", map[string]any{"image": img, "mask": nil, "bins": bins, "calibration": nil})
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 	var out struct{ Type, Filename string }
 	if err := json.Unmarshal(res.Outputs["histogram"], &out); err != nil || out.Type != "CSV" {
 		t.Fatalf("output %s (%v)", res.Outputs["histogram"], err)
 	}
-	data, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(out.Filename)))
+	data, err := os.ReadFile(filepath.Join(e.Dir, filepath.FromSlash(out.Filename)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/policy"
 )
 
@@ -65,7 +66,7 @@ func TestNoLeaksOverManyJobs(t *testing.T) {
 	pol := policy.Defaults()
 	// The spinning guest times out after 20 ms.
 	pol.TaskTypes = map[string]policy.Limits{"Test.Spin": {Deadline: policy.Duration(20 * time.Millisecond)}}
-	h, err := host.New(host.Options{Engine: sharedEng, Store: e.store, ScratchDir: t.TempDir(), Policy: &pol})
+	h, err := host.New(host.Options{Engine: testenv.SharedWazero(t), Store: e.Store, ScratchDir: t.TempDir(), Policy: &pol})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/xfhost/xfhost/engine/engines"
 	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/omni"
 )
 
@@ -69,12 +70,7 @@ func matrixHost(t *testing.T, name string, store fss.Store) *host.Host {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close(ctx) })
-	h, err := host.New(host.Options{Engine: eng, Store: store, ScratchDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
+	return testenv.NewHost(t, eng, store)
 }
 
 // outcome is what must be identical across ports and engines: the final
@@ -100,14 +96,14 @@ func (e *env) outcome(t *testing.T, res *host.Result) outcome {
 			o.Outputs[key] = string(raw)
 			continue
 		}
-		opened, err := omni.Open(filepath.Join(e.dir, filepath.FromSlash(img.Filename)))
+		opened, err := omni.Open(filepath.Join(e.Dir, filepath.FromSlash(img.Filename)))
 		if err != nil {
 			t.Fatalf("output %s: %v", key, err)
 		}
 		hdr := opened.Header()
 		opened.Close()
 		hdr.PixelFiles = nil
-		pixels, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(img.Filenames[0])))
+		pixels, err := os.ReadFile(filepath.Join(e.Dir, filepath.FromSlash(img.Filenames[0])))
 		if err != nil {
 			t.Fatalf("output %s: %v", key, err)
 		}
@@ -130,7 +126,7 @@ func TestMatrix(t *testing.T) {
 
 	hosts := map[string]*host.Host{}
 	for _, name := range engines.Names() {
-		hosts[name] = matrixHost(t, name, e.store)
+		hosts[name] = matrixHost(t, name, e.Store)
 	}
 	type scenario struct {
 		name   string
@@ -202,7 +198,7 @@ func langs(ps []port) []string {
 func (e *env) scaledFloat32(t *testing.T, src, name string, factor float64) json.RawMessage {
 	t.Helper()
 	ctx := context.Background()
-	img, err := omni.Open(filepath.Join(e.dir, "scans", src+".omni"))
+	img, err := omni.Open(filepath.Join(e.Dir, "scans", src+".omni"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +213,5 @@ func (e *env) scaledFloat32(t *testing.T, src, name string, factor float64) json
 		t.Fatal(err)
 	}
 	defer scaled.Close()
-	if err := omni.Write(filepath.Join(e.dir, "scans"), name, scaled); err != nil {
-		t.Fatal(err)
-	}
-	size := scaled.Header().Size
-	v, _ := json.Marshal(map[string]any{"type": "Image", "filename": "scans/" + name + ".omni", "size": size,
-		"filenames": []string{"scans/" + name + ".raw"}})
-	return v
+	return e.WriteImage(t, name, scaled)
 }

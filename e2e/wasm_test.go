@@ -5,47 +5,41 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/xfhost/xfhost/internal/wasmenc"
 	"github.com/xfhost/xfhost/internal/wasmfile"
 
 	"github.com/xfhost/xfhost/taskmodule"
 )
 
-// trapModule is a hand-assembled task module whose _start executes
-// `unreachable`: a real Wasm trap, which a Go guest cannot produce on
-// purpose (the Go runtime turns faults into panics and exit code 2).
-func trapModule(t *testing.T) []byte { return startModule(t, "Test.Trap", 0x00) }
+// trapModule is a task module whose _start executes `unreachable`: a
+// real Wasm trap, which a Go guest cannot produce on purpose (the Go
+// runtime turns faults into panics and exit code 2).
+func trapModule(t *testing.T) []byte {
+	return startModule(t, "Test.Trap", func(c *wasmenc.Code) { c.Unreachable() })
+}
 
 // spinModule's _start loops forever without calling anything.
 func spinModule(t *testing.T) []byte {
-	return startModule(t, "Test.Spin", 0x03, 0x40, 0x0c, 0x00, 0x0b)
+	return startModule(t, "Test.Spin", func(c *wasmenc.Code) { c.Loop().Br(0).End() })
 }
 
 // startModule assembles a task module with no inputs or outputs whose
-// _start body is the given instructions.
-func startModule(t *testing.T, taskType string, body ...byte) []byte {
+// _start body is written by start.
+func startModule(t *testing.T, taskType string, start func(c *wasmenc.Code)) []byte {
 	t.Helper()
-	section := func(id byte, body ...byte) []byte {
-		return append([]byte{id, byte(len(body))}, body...)
+	var m wasmenc.Module
+	m.Memory(1, "memory")
+	f := m.Func(wasmenc.FuncType{})
+	start(&f.Code)
+	m.ExportFunc("_start", f.Index)
+	m.ExportFunc("xf_abi_version_1_0", m.Func(wasmenc.FuncType{}).Index)
+	wasm, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
 	}
-	name := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
-	var exports []byte
-	exports = append(exports, 3)
-	exports = append(append(exports, name("memory")...), 0x02, 0)
-	exports = append(append(exports, name("_start")...), 0x00, 0)
-	exports = append(append(exports, name("xf_abi_version_1_0")...), 0x00, 1)
-	var m []byte
-	m = append(m, 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00)
-	m = append(m, section(1, 1, 0x60, 0, 0)...)       // type: () -> ()
-	m = append(m, section(3, 2, 0, 0)...)             // two functions of type 0
-	m = append(m, section(5, 1, 0x00, 1)...)          // memory: min 1 page
-	m = append(m, section(7, exports...)...)          // exports
-	start := append(append([]byte{0}, body...), 0x0b) // no locals, body, end
-	code := append([]byte{2, byte(len(start))}, start...)
-	code = append(code, 2, 0, 0x0b) // the marker: empty
-	m = append(m, section(10, code...)...)
 	meta := []byte(`{"package_format":"XFP-TT1.0","name":"` + taskType + `","version":"1.0.0.0"}`)
 	iface := []byte(`{"inputs":[],"outputs":[]}`)
-	packed, err := taskmodule.Pack(m, meta, iface)
+	packed, err := taskmodule.Pack(wasm, meta, iface)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/xfhost/xfhost/engine/engines"
 	"github.com/xfhost/xfhost/internal/guestbuild"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/internal/wasmfile"
 	"github.com/xfhost/xfhost/taskmodule"
 )
@@ -168,31 +168,7 @@ func expectOutcomes(t *testing.T, r *Report, fail, warn map[string]string) {
 // TestWatMatchesWasm rebuilds every fixture's .wat with wabt's wat2wasm
 // when it is installed and fails if the committed .wasm differs.
 func TestWatMatchesWasm(t *testing.T) {
-	wat2wasm, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Skip("wat2wasm not on PATH (Debian: apt-get install wabt)")
-	}
-	wats, err := filepath.Glob("testdata/*/*/*.wat")
-	if err != nil || len(wats) == 0 {
-		t.Fatalf("no .wat files: %v", err)
-	}
-	for _, wat := range wats {
-		committed := strings.TrimSuffix(wat, ".wat") + ".wasm"
-		built := filepath.Join(t.TempDir(), "out.wasm")
-		if msg, err := exec.Command(wat2wasm, wat, "-o", built).CombinedOutput(); err != nil {
-			t.Errorf("wat2wasm %s: %v\n%s", wat, err, msg)
-			continue
-		}
-		want, err1 := os.ReadFile(built)
-		got, err2 := os.ReadFile(committed)
-		if err1 != nil || err2 != nil {
-			t.Errorf("%s: %v %v", wat, err1, err2)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale: rebuild it with wat2wasm %s -o %s", committed, wat, committed)
-		}
-	}
+	testenv.WantWasmBuiltFromWat(t, "testdata/*/*/*.wat")
 }
 
 // shippedGuests lists the task modules the repository ships: every Go

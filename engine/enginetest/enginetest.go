@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/xfhost/xfhost/engine"
+	"github.com/xfhost/xfhost/internal/wasmenc"
 )
 
 // NewEngine creates the engine under test.
@@ -65,7 +66,7 @@ func (s suite) engine(t *testing.T, cfg engine.Config) engine.Engine {
 
 func compile(t *testing.T, e engine.Engine, m wasmModule) engine.Module {
 	t.Helper()
-	mod, err := e.Compile(context.Background(), m.encode())
+	mod, err := e.Compile(context.Background(), m.encode(t))
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
@@ -103,8 +104,8 @@ func (r *reporter) take() []int32 {
 	return got
 }
 
-// Types of the guests that report: 0 is _start's, 1 test.report's.
-var reportTypes = []funcType{{}, {params: []byte{i32}}}
+// reportImport is the one import of the guests that report.
+var reportImport = []funcImport{{"test", "report", sig([]wasmenc.ValType{i32})}}
 
 func wantTrap(t *testing.T, err error, substr string) {
 	t.Helper()
@@ -158,12 +159,11 @@ func (s suite) hostCallValues(t *testing.T) {
 				return false, 0
 			}},
 	)})
-	vals := []byte{i32, i64, f32, f64}
-	m := guest(
-		[]funcType{{}, {params: vals, results: vals}, {params: vals}},
-		[]funcImport{{"test", "echo", 1}, {"test", "check", 2}},
-		i32Const(inI32), i64Const(inI64), f32Const(inF32), f64Const(inF64), call(0), call(1),
-	)
+	vals := []wasmenc.ValType{i32, i64, f32, f64}
+	m := guest([]funcImport{{"test", "echo", sig(vals, vals...)}, {"test", "check", sig(vals)}},
+		func(c *wasmenc.Code) {
+			c.I32Const(inI32).I64Const(inI64).F32Const(inF32).F64Const(inF64).Call(0).Call(1)
+		})
 	if err := compile(t, e, m).Run(context.Background(), engine.RunConfig{}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -185,7 +185,7 @@ func (s suite) outcomes(t *testing.T) {
 	}
 	e := s.engine(t, engine.Config{HostModules: hostModule(exitFn)})
 	// The unreachable proves the host call did not return to the guest.
-	callsExit := guest(nil, []funcImport{{"test", "exit", 0}}, call(0), []byte{opUnreachable})
+	callsExit := guest([]funcImport{{"test", "exit", sig(nil)}}, func(c *wasmenc.Code) { c.Call(0).Unreachable() })
 	cases := []struct {
 		name     string
 		mod      wasmModule
@@ -247,13 +247,13 @@ func (s suite) traps(t *testing.T) {
 		name, want string
 		mod        wasmModule
 	}{
-		{"unreachable", "unreachable", guest(nil, nil, []byte{opUnreachable})},
-		{"out of bounds load", "out of bounds", withMemory(guest(nil, nil, i32Const(65536), []byte{opI32Load}, memArg(0), []byte{opDrop}))},
-		{"division by zero", "divide by zero", guest(nil, nil, i32Const(1), i32Const(0), []byte{opI32DivU, opDrop})},
+		{"unreachable", "unreachable", guest(nil, func(c *wasmenc.Code) { c.Unreachable() })},
+		{"out of bounds load", "out of bounds", withMemory(guest(nil, func(c *wasmenc.Code) { c.I32Const(65536).I32Load(0).Drop() }))},
+		{"division by zero", "divide by zero", guest(nil, func(c *wasmenc.Code) { c.I32Const(1).I32Const(0).I32DivU().Drop() })},
 		// _start calls itself until the stack runs out.
-		{"stack overflow", "stack overflow", guest(nil, nil, call(0))},
-		{"host function panics", "host bug 42", guest(nil, []funcImport{{"test", "panics", 0}}, call(0))},
-		{"host function dereferences nil", "nil pointer dereference", guest(nil, []funcImport{{"test", "segfaults", 0}}, call(0))},
+		{"stack overflow", "stack overflow", guest(nil, callFirst)},
+		{"host function panics", "host bug 42", guest([]funcImport{{"test", "panics", sig(nil)}}, callFirst)},
+		{"host function dereferences nil", "nil pointer dereference", guest([]funcImport{{"test", "segfaults", sig(nil)}}, callFirst)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -317,10 +317,9 @@ func (s suite) hostMemory(t *testing.T) {
 	)
 	e := s.engine(t, engine.Config{HostModules: fns})
 	m := guest(
-		[]funcType{{}, {params: []byte{i32, i32}, results: []byte{i32}}, {params: []byte{i32}}},
-		[]funcImport{{"test", "shout", 1}, {"test", "report", 2}},
+		[]funcImport{{"test", "shout", sig([]wasmenc.ValType{i32, i32}, i32)}, reportImport[0]},
 		// report(load8_u(shout(16, 5))): the guest sees the host's write.
-		i32Const(16), i32Const(5), call(0), []byte{opI32Load8U, 0x00, 0x00}, call(1),
+		func(c *wasmenc.Code) { c.I32Const(16).I32Const(5).Call(0).I32Load8U(0).Call(1) },
 	)
 	m.memory = []uint32{1, 1}
 	m.data = []dataSegment{{16, []byte("hello")}}
@@ -347,7 +346,7 @@ func (s suite) hostMemoryWithoutGuestMemory(t *testing.T) {
 		},
 	})
 	e := s.engine(t, engine.Config{HostModules: fns})
-	if err := compile(t, e, guest(nil, []funcImport{{"test", "probe", 0}}, call(0))).Run(context.Background(), engine.RunConfig{}); err != nil {
+	if err := compile(t, e, guest([]funcImport{{"test", "probe", sig(nil)}}, callFirst)).Run(context.Background(), engine.RunConfig{}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if readOK || !emptyOK || writeOK {
@@ -360,7 +359,7 @@ func (s suite) memoryLimit(t *testing.T) {
 	e := s.engine(t, engine.Config{HostModules: hostModule(rep.function()), MemoryLimitPages: 2})
 
 	t.Run("declared minimum over the limit", func(t *testing.T) {
-		mod, err := e.Compile(context.Background(), wasmModule{memory: []uint32{4}}.encode())
+		mod, err := e.Compile(context.Background(), wasmModule{memory: []uint32{4}}.encode(t))
 		if err == nil {
 			err = mod.Run(context.Background(), engine.RunConfig{})
 		}
@@ -369,7 +368,7 @@ func (s suite) memoryLimit(t *testing.T) {
 		}
 	})
 	t.Run("growth stops at the limit", func(t *testing.T) {
-		m := guest(reportTypes, []funcImport{{"test", "report", 1}}, growMemory(4, 0), growMemory(1, 0), growMemory(1, 0))
+		m := guest(reportImport, func(c *wasmenc.Code) { growMemory(c, 4, 0); growMemory(c, 1, 0); growMemory(c, 1, 0) })
 		m.memory = []uint32{1}
 		if err := compile(t, e, m).Run(context.Background(), engine.RunConfig{}); err != nil {
 			t.Fatalf("Run: %v", err)
@@ -386,7 +385,11 @@ func (s suite) memoryLimit(t *testing.T) {
 func (s suite) runMemoryLimit(t *testing.T) {
 	var rep reporter
 	e := s.engine(t, engine.Config{HostModules: hostModule(rep.function())})
-	m := guest(reportTypes, []funcImport{{"test", "report", 1}}, growMemory(2, 0), growMemory(1, 0), growMemory(1, 0), growMemory(100, 0))
+	m := guest(reportImport, func(c *wasmenc.Code) {
+		for _, pages := range []int32{2, 1, 1, 100} {
+			growMemory(c, pages, 0)
+		}
+	})
 	m.memory = []uint32{1}
 	mod := compile(t, e, m)
 	if err := mod.Run(context.Background(), engine.RunConfig{MemoryLimitBytes: 4 << 16}); err != nil {
@@ -424,7 +427,7 @@ const promptly = time.Second
 func callTree(depth int) wasmModule {
 	m := wasmModule{}
 	for i := 1; i <= depth; i++ {
-		m.funcs = append(m.funcs, function{body: concat(call(uint32(i)), call(uint32(i)))})
+		m.funcs = append(m.funcs, function{body: func(c *wasmenc.Code) { c.Call(uint32(i)).Call(uint32(i)) }})
 	}
 	m.funcs = append(m.funcs, function{})
 	return m
@@ -436,7 +439,7 @@ func (s suite) deadline(t *testing.T) {
 		name string
 		mod  wasmModule
 	}{
-		{"infinite loop", guest(nil, nil, forever())},
+		{"infinite loop", guest(nil, forever)},
 		{"loop-free call tree", callTree(48)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -460,7 +463,7 @@ func (s suite) deadline(t *testing.T) {
 
 func (s suite) cancel(t *testing.T) {
 	e := s.engine(t, engine.Config{})
-	spin := compile(t, e, guest(nil, nil, forever()))
+	spin := compile(t, e, guest(nil, forever))
 	t.Run("while running", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -512,9 +515,9 @@ func (s suite) cancelLeavesOtherRunsAlone(t *testing.T) {
 	}
 	e := s.engine(t, engine.Config{HostModules: hostModule(poll)})
 	// Loops, calling poll, until poll returns 1.
-	survivor := compile(t, e, guest([]funcType{{}, {results: []byte{i32}}}, []funcImport{{"test", "poll", 1}},
-		[]byte{opLoop, blockVoid}, call(0), []byte{opI32Eqz, opBrIf, 0x00, opEnd}))
-	spin := compile(t, e, guest(nil, nil, forever()))
+	survivor := compile(t, e, guest([]funcImport{{"test", "poll", sig(nil, i32)}},
+		func(c *wasmenc.Code) { c.Loop().Call(0).I32Eqz().BrIf(0).End() }))
+	spin := compile(t, e, guest(nil, forever))
 
 	survived := make(chan error, 1)
 	go func() { survived <- survivor.Run(context.Background(), engine.RunConfig{}) }()
@@ -576,16 +579,15 @@ func (s suite) concurrentRuns(t *testing.T) {
 	// 100 times: store id() at 8, check(8).
 	const iterations = 100
 	m := wasmModule{
-		types:   []funcType{{}, {results: []byte{i32}}, {params: []byte{i32}}},
-		imports: []funcImport{{"test", "id", 1}, {"test", "check", 2}},
-		funcs: []function{{locals: []byte{i32}, body: concat(
-			i32Const(iterations), localSet(0),
-			[]byte{opLoop, blockVoid},
-			i32Const(8), call(0), []byte{opI32Store}, memArg(0),
-			i32Const(8), call(1),
-			localGet(0), i32Const(1), []byte{opI32Sub}, localSet(0),
-			localGet(0), []byte{opBrIf, 0x00, opEnd},
-		)}},
+		imports: []funcImport{{"test", "id", sig(nil, i32)}, {"test", "check", sig([]wasmenc.ValType{i32})}},
+		funcs: []function{{locals: []wasmenc.ValType{i32}, body: func(c *wasmenc.Code) {
+			c.I32Const(iterations).LocalSet(0).
+				Loop().
+				I32Const(8).Call(0).I32Store(0).
+				I32Const(8).Call(1).
+				LocalGet(0).I32Const(1).I32Sub().LocalSet(0).
+				LocalGet(0).BrIf(0).End()
+		}}},
 		memory: []uint32{1},
 	}
 	mod := compile(t, e, m)
@@ -619,7 +621,7 @@ func (s suite) concurrentRuns(t *testing.T) {
 
 func (s suite) compileCache(t *testing.T) {
 	e := s.engine(t, engine.Config{})
-	wasm := guest(nil, nil, i32Const(1), []byte{opDrop}).encode()
+	wasm := guest(nil, dropConst(1)).encode(t)
 	if _, err := e.Compile(context.Background(), wasm); err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
@@ -636,7 +638,7 @@ func (s suite) compileCache(t *testing.T) {
 		}
 	})
 	t.Run("concurrent", func(t *testing.T) {
-		fresh := guest(nil, nil, i32Const(2), []byte{opDrop}).encode()
+		fresh := guest(nil, dropConst(2)).encode(t)
 		var wg sync.WaitGroup
 		errs := make([]error, 8)
 		for i := range errs {
@@ -669,7 +671,7 @@ func (s suite) compileCache(t *testing.T) {
 	t.Run("compile outlasting its context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		other := guest(nil, nil, i32Const(3), []byte{opDrop}).encode()
+		other := guest(nil, dropConst(3)).encode(t)
 		if _, err := e.Compile(ctx, other); err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("Compile with a cancelled context = %v, want nil or context.Canceled", err)
 		}
@@ -681,7 +683,7 @@ func (s suite) compileCache(t *testing.T) {
 
 func (s suite) compileCacheDir(t *testing.T) {
 	dir := t.TempDir()
-	wasm := guest(nil, nil, i32Const(4), []byte{opDrop})
+	wasm := guest(nil, dropConst(4))
 	first := s.engine(t, engine.Config{CacheDir: dir})
 	compile(t, first, wasm)
 	var files int
@@ -708,12 +710,12 @@ func (s suite) compileCacheDir(t *testing.T) {
 func (s suite) fuel(t *testing.T) {
 	e := s.engine(t, engine.Config{})
 	// Counts down from 1000.
-	counter := compile(t, e, wasmModule{funcs: []function{{locals: []byte{i32}, body: concat(
-		i32Const(1000), localSet(0),
-		[]byte{opLoop, blockVoid},
-		localGet(0), i32Const(1), []byte{opI32Sub}, localSet(0),
-		localGet(0), []byte{opBrIf, 0x00, opEnd},
-	)}}})
+	counter := compile(t, e, wasmModule{funcs: []function{{locals: []wasmenc.ValType{i32}, body: func(c *wasmenc.Code) {
+		c.I32Const(1000).LocalSet(0).
+			Loop().
+			LocalGet(0).I32Const(1).I32Sub().LocalSet(0).
+			LocalGet(0).BrIf(0).End()
+	}}}})
 	err := counter.Run(context.Background(), engine.RunConfig{Fuel: 1 << 40})
 	if errors.Is(err, engine.ErrFuelUnsupported) {
 		if !strings.Contains(err.Error(), e.Name()) {
@@ -727,7 +729,7 @@ func (s suite) fuel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run with ample fuel: %v", err)
 	}
-	spin := compile(t, e, guest(nil, nil, forever()))
+	spin := compile(t, e, guest(nil, forever))
 	for range 2 { // the second run gets a fresh budget
 		start := time.Now()
 		err = spin.Run(context.Background(), engine.RunConfig{Fuel: 1_000_000})
@@ -747,31 +749,17 @@ func (s suite) fuel(t *testing.T) {
 	}
 }
 
-// WASI preview 1 imports of the guests below, with their type indexes in
-// wasiTypes.
-var (
-	wasiTypes = []funcType{
-		// 0: _start
-		{},
-		// 1: fd_write, fd_read
-		{params: []byte{i32, i32, i32, i32}, results: []byte{i32}},
-		// 2: proc_exit, test.report
-		{params: []byte{i32}},
-		// 3: args_sizes_get, args_get
-		{params: []byte{i32, i32}, results: []byte{i32}},
-		// 4: path_open
-		{params: []byte{i32, i32, i32, i32, i32, i64, i64, i32, i32}, results: []byte{i32}},
-	}
-	wasiImports = []funcImport{
-		{"wasi_snapshot_preview1", "fd_write", 1},       // 0
-		{"wasi_snapshot_preview1", "proc_exit", 2},      // 1
-		{"wasi_snapshot_preview1", "args_sizes_get", 3}, // 2
-		{"wasi_snapshot_preview1", "args_get", 3},       // 3
-		{"wasi_snapshot_preview1", "path_open", 4},      // 4
-		{"wasi_snapshot_preview1", "fd_read", 1},        // 5
-		{"test", "report", 2},                           // 6
-	}
-)
+// WASI preview 1 imports of the guests below, at the function indexes
+// fn* name.
+var wasiImports = []funcImport{
+	{"wasi_snapshot_preview1", "fd_write", sig([]wasmenc.ValType{i32, i32, i32, i32}, i32)},
+	{"wasi_snapshot_preview1", "proc_exit", sig([]wasmenc.ValType{i32})},
+	{"wasi_snapshot_preview1", "args_sizes_get", sig([]wasmenc.ValType{i32, i32}, i32)},
+	{"wasi_snapshot_preview1", "args_get", sig([]wasmenc.ValType{i32, i32}, i32)},
+	{"wasi_snapshot_preview1", "path_open", sig([]wasmenc.ValType{i32, i32, i32, i32, i32, i64, i64, i32, i32}, i32)},
+	{"wasi_snapshot_preview1", "fd_read", sig([]wasmenc.ValType{i32, i32, i32, i32}, i32)},
+	reportImport[0],
+}
 
 const (
 	fnFdWrite = iota
@@ -783,32 +771,56 @@ const (
 	fnReport
 )
 
-func store32(addr int32, value ...[]byte) []byte {
-	return concat(i32Const(addr), concat(value...), []byte{opI32Store}, memArg(0))
+// store32 stores the i32 value produces at addr.
+func store32(c *wasmenc.Code, addr int32, value body) {
+	c.I32Const(addr)
+	value(c)
+	c.I32Store(0)
 }
 
-func load32(addr int32) []byte { return concat(i32Const(addr), []byte{opI32Load}, memArg(0)) }
+// load32 is a body loading the i32 at addr.
+func load32(addr int32) body { return func(c *wasmenc.Code) { c.I32Const(addr).I32Load(0) } }
+
+// iovec places one iovec {buf, n} at 0; n is a body producing an i32.
+func iovec(buf int32, n body) body {
+	return func(c *wasmenc.Code) {
+		store32(c, 0, i32Const(buf))
+		store32(c, 4, n)
+	}
+}
+
+// transfer calls fn, fd_read or fd_write, on the descriptor stored at 12
+// with the iovec at 0 and the count going to 8, and reports the errno.
+func transfer(fn uint32) body {
+	return func(c *wasmenc.Code) {
+		load32(12)(c)
+		c.I32Const(0).I32Const(1).I32Const(8).Call(fn).Call(fnReport)
+	}
+}
 
 // write writes n bytes at buf to fd, using an iovec at 0 and the count at 8;
-// n is an instruction sequence producing an i32.
-func write(fd int32, buf int32, n []byte) []byte {
-	return concat(store32(0, i32Const(buf)), store32(4, n),
-		i32Const(fd), i32Const(0), i32Const(1), i32Const(8), call(fnFdWrite), call(fnReport))
+// n is a body producing an i32.
+func write(fd int32, buf int32, n body) body {
+	return seq(iovec(buf, n), func(c *wasmenc.Code) {
+		c.I32Const(fd).I32Const(0).I32Const(1).I32Const(8).Call(fnFdWrite).Call(fnReport)
+	})
 }
 
 // open opens path (placed at addr by the guest's data) relative to the
 // preopen dirFD, storing the new descriptor at 12 and reporting the errno.
-func open(dirFD int32, addr int32, path string, oflags int32) []byte {
+func open(dirFD int32, addr int32, path string, oflags int32) body {
 	const rights = 1<<29 - 1 // every right WASI preview 1 defines
-	return concat(i32Const(dirFD), i32Const(0), i32Const(addr), i32Const(int32(len(path))), i32Const(oflags),
-		i64Const(rights), i64Const(rights), i32Const(0), i32Const(12), call(fnPathOpen), call(fnReport))
+	return func(c *wasmenc.Code) {
+		c.I32Const(dirFD).I32Const(0).I32Const(addr).I32Const(int32(len(path))).I32Const(oflags).
+			I64Const(rights).I64Const(rights).I32Const(0).I32Const(12).Call(fnPathOpen).Call(fnReport)
+	}
 }
 
 func (s suite) wasi(t *testing.T) {
 	var rep reporter
 	e := s.engine(t, engine.Config{HostModules: hostModule(rep.function())})
-	wasiGuest := func(data []dataSegment, code ...[]byte) engine.Module {
-		m := guest(wasiTypes, wasiImports, code...)
+	wasiGuest := func(data []dataSegment, code ...body) engine.Module {
+		m := guest(wasiImports, seq(code...))
 		m.memory = []uint32{1}
 		m.data = data
 		return compile(t, e, m)
@@ -832,7 +844,7 @@ func (s suite) wasi(t *testing.T) {
 		t.Run(fmt.Sprintf("stdout, stderr and exit code %d", code), func(t *testing.T) {
 			mod := wasiGuest([]dataSegment{{16, []byte("out\n")}, {32, []byte("err\n")}},
 				write(1, 16, i32Const(4)), write(2, 32, i32Const(4)),
-				i32Const(int32(code)), call(fnProcExit), []byte{opUnreachable})
+				func(c *wasmenc.Code) { c.I32Const(int32(code)).Call(fnProcExit).Unreachable() })
 			stdout, stderr, err := run(t, mod, engine.RunConfig{})
 			if code == 0 && err != nil {
 				t.Errorf("Run = %v, want nil for exit code 0", err)
@@ -850,8 +862,10 @@ func (s suite) wasi(t *testing.T) {
 		// args_sizes_get(&argc at 16, &size at 20); args_get(argv at 32,
 		// buf at 256); write the buffer.
 		mod := wasiGuest(nil,
-			i32Const(16), i32Const(20), call(fnArgsSizesGet), call(fnReport),
-			i32Const(32), i32Const(256), call(fnArgsGet), call(fnReport),
+			func(c *wasmenc.Code) {
+				c.I32Const(16).I32Const(20).Call(fnArgsSizesGet).Call(fnReport).
+					I32Const(32).I32Const(256).Call(fnArgsGet).Call(fnReport)
+			},
 			write(1, 256, load32(20)))
 		stdout, _, err := run(t, mod, engine.RunConfig{Args: []string{"task", "a b"}})
 		if err != nil {
@@ -870,12 +884,10 @@ func (s suite) wasi(t *testing.T) {
 		mod := wasiGuest([]dataSegment{{100, []byte("in.txt")}, {120, []byte("out.txt")}},
 			open(3, 100, "in.txt", 0),
 			// fd_read(fd, iovec{512, 64} at 0, 1, &n at 8)
-			store32(0, i32Const(512)), store32(4, i32Const(64)),
-			load32(12), i32Const(0), i32Const(1), i32Const(8), call(fnFdRead), call(fnReport),
+			iovec(512, i32Const(64)), transfer(fnFdRead),
 			write(1, 512, load32(8)),
 			open(4, 120, "out.txt", oCreat),
-			store32(0, i32Const(512)), store32(4, i32Const(7)),
-			load32(12), i32Const(0), i32Const(1), i32Const(8), call(fnFdWrite), call(fnReport))
+			iovec(512, i32Const(7)), transfer(fnFdWrite))
 		stdout, _, err := run(t, mod, engine.RunConfig{Mounts: []engine.Mount{
 			{GuestPath: "/in", FS: fstest.MapFS{"in.txt": {Data: []byte("mounted")}}},
 			{GuestPath: "/out", HostDir: dir},

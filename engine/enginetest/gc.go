@@ -23,7 +23,7 @@ func (s suite) deadlineDuringGC(t *testing.T) {
 		name string
 		mod  wasmModule
 	}{
-		{"infinite loop", guest(nil, nil, forever())},
+		{"infinite loop", guest(nil, forever)},
 		{"loop-free call tree", callTree(48)},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,61 +1,44 @@
 package enginetest
 
 import (
-	"encoding/binary"
-	"math"
+	"testing"
+
+	"github.com/xfhost/xfhost/internal/wasmenc"
 )
 
-// The guests of the suite are assembled by hand: a Go guest would bring a
-// runtime whose start-up hides what each test is about, and wat2wasm is not
-// a dependency of this repository.
+// The guests of the suite are assembled instruction by instruction with
+// wasmenc: a Go guest would bring a runtime whose start-up hides what each
+// test is about, and wat2wasm is not a dependency of this repository.
 
-// Value types and opcodes of the instructions the guests use.
+// Value types the guests use, and the signatures of their imports.
 const (
-	i32 = 0x7f
-	i64 = 0x7e
-	f32 = 0x7d
-	f64 = 0x7c
-
-	opUnreachable = 0x00
-	opLoop        = 0x03
-	opEnd         = 0x0b
-	opBr          = 0x0c
-	opBrIf        = 0x0d
-	opCall        = 0x10
-	opDrop        = 0x1a
-	opLocalGet    = 0x20
-	opLocalSet    = 0x21
-	opI32Load     = 0x28
-	opI32Load8U   = 0x2d
-	opI32Store    = 0x36
-	opMemoryGrow  = 0x40
-	opI32Const    = 0x41
-	opI64Const    = 0x42
-	opF32Const    = 0x43
-	opF64Const    = 0x44
-	opI32Eqz      = 0x45
-	opI32Sub      = 0x6b
-	opI32DivU     = 0x6e
-	blockVoid     = 0x40
+	i32 = wasmenc.I32
+	i64 = wasmenc.I64
+	f32 = wasmenc.F32
+	f64 = wasmenc.F64
 )
 
-type funcType struct{ params, results []byte }
+func sig(params []wasmenc.ValType, results ...wasmenc.ValType) wasmenc.FuncType {
+	return wasmenc.FuncType{Params: params, Results: results}
+}
+
+// body writes instructions into a function.
+type body func(c *wasmenc.Code)
 
 type funcImport struct {
 	module, name string
-	typ          uint32
+	typ          wasmenc.FuncType
 }
 
-// function is a defined function: its type, its locals (one value type
-// each) and its code without the final end.
+// function is a defined function of type () -> (): its extra locals and
+// its code.
 type function struct {
-	typ    uint32
-	locals []byte
-	body   []byte
+	locals []wasmenc.ValType
+	body   body
 }
 
 type dataSegment struct {
-	offset int32
+	offset uint32
 	data   []byte
 }
 
@@ -63,7 +46,6 @@ type dataSegment struct {
 // exported as _start unless noStart is set; with no functions at all it
 // gets an empty _start.
 type wasmModule struct {
-	types   []funcType // default: one, () -> ()
 	imports []funcImport
 	funcs   []function
 	// memory is nil for no memory, else {min} or {min, max} in pages.
@@ -72,153 +54,71 @@ type wasmModule struct {
 	noStart bool
 }
 
-// guest is the common case: _start, of type 0, runs code.
-func guest(types []funcType, imports []funcImport, code ...[]byte) wasmModule {
-	return wasmModule{types: types, imports: imports, funcs: []function{{body: concat(code...)}}}
+// guest is the common case: a _start running code.
+func guest(imports []funcImport, code body) wasmModule {
+	return wasmModule{imports: imports, funcs: []function{{body: code}}}
 }
 
-func (m wasmModule) encode() []byte {
-	out := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
-	types := m.types
-	if len(types) == 0 {
-		types = []funcType{{}}
+func (m wasmModule) encode(t *testing.T) []byte {
+	t.Helper()
+	var mod wasmenc.Module
+	for _, im := range m.imports {
+		mod.ImportFunc(im.module, im.name, im.typ)
 	}
 	funcs := m.funcs
 	if len(funcs) == 0 && !m.noStart {
 		funcs = []function{{}}
 	}
-	var ts [][]byte
-	for _, t := range types {
-		ts = append(ts, concat([]byte{0x60}, vec(split(t.params)...), vec(split(t.results)...)))
-	}
-	out = append(out, section(1, vec(ts...))...)
-	if len(m.imports) > 0 {
-		var ims [][]byte
-		for _, im := range m.imports {
-			ims = append(ims, concat(name(im.module), name(im.name), []byte{0x00}, uleb(uint64(im.typ))))
+	for i, f := range funcs {
+		fn := mod.Func(wasmenc.FuncType{}, f.locals...)
+		if f.body != nil {
+			f.body(&fn.Code)
 		}
-		out = append(out, section(2, vec(ims...))...)
-	}
-	if len(funcs) > 0 {
-		var fs [][]byte
-		for _, f := range funcs {
-			fs = append(fs, uleb(uint64(f.typ)))
+		if i == 0 && !m.noStart {
+			mod.ExportFunc("_start", fn.Index)
 		}
-		out = append(out, section(3, vec(fs...))...)
 	}
-	if m.memory != nil {
-		lim := append([]byte{0x00}, uleb(uint64(m.memory[0]))...)
-		if len(m.memory) > 1 {
-			lim = concat([]byte{0x01}, uleb(uint64(m.memory[0])), uleb(uint64(m.memory[1])))
-		}
-		out = append(out, section(5, vec(lim))...)
+	switch len(m.memory) {
+	case 1:
+		mod.Memory(m.memory[0], "memory")
+	case 2:
+		mod.MemoryMax(m.memory[0], m.memory[1], "memory")
 	}
-	var exports [][]byte
-	if len(funcs) > 0 && !m.noStart {
-		exports = append(exports, concat(name("_start"), []byte{0x00}, uleb(uint64(len(m.imports)))))
+	for _, d := range m.data {
+		mod.Data(d.offset, d.data)
 	}
-	if m.memory != nil {
-		exports = append(exports, concat(name("memory"), []byte{0x02, 0x00}))
+	wasm, err := mod.Encode()
+	if err != nil {
+		t.Fatalf("encode test guest: %v", err)
 	}
-	out = append(out, section(7, vec(exports...))...)
-	if len(funcs) > 0 {
-		var bodies [][]byte
-		for _, f := range funcs {
-			var locals [][]byte
-			for _, l := range f.locals {
-				locals = append(locals, []byte{0x01, l})
-			}
-			bodies = append(bodies, sized(concat(vec(locals...), f.body, []byte{opEnd})))
-		}
-		out = append(out, section(10, vec(bodies...))...)
-	}
-	if len(m.data) > 0 {
-		var segs [][]byte
-		for _, d := range m.data {
-			segs = append(segs, concat([]byte{0x00}, i32Const(d.offset), []byte{opEnd}, sized(d.data)))
-		}
-		out = append(out, section(11, vec(segs...))...)
-	}
-	return out
+	return wasm
 }
-
-func uleb(v uint64) []byte {
-	var out []byte
-	for {
-		b := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 {
-			return append(out, b)
-		}
-		out = append(out, b|0x80)
-	}
-}
-
-func sleb(v int64) []byte {
-	var out []byte
-	for {
-		b := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && b&0x40 == 0) || (v == -1 && b&0x40 != 0) {
-			return append(out, b)
-		}
-		out = append(out, b|0x80)
-	}
-}
-
-func vec(items ...[]byte) []byte {
-	out := uleb(uint64(len(items)))
-	for _, it := range items {
-		out = append(out, it...)
-	}
-	return out
-}
-
-// split makes each value type of ts a vec item.
-func split(ts []byte) [][]byte {
-	out := make([][]byte, len(ts))
-	for i, t := range ts {
-		out[i] = []byte{t}
-	}
-	return out
-}
-
-func sized(b []byte) []byte { return append(uleb(uint64(len(b))), b...) }
-
-func name(s string) []byte { return sized([]byte(s)) }
-
-func section(id byte, body []byte) []byte { return append([]byte{id}, sized(body)...) }
-
-// concat joins instruction fragments.
-func concat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func i32Const(v int32) []byte { return append([]byte{opI32Const}, sleb(int64(v))...) }
-func i64Const(v int64) []byte { return append([]byte{opI64Const}, sleb(v)...) }
-
-func f32Const(v float32) []byte {
-	return binary.LittleEndian.AppendUint32([]byte{opF32Const}, math.Float32bits(v))
-}
-
-func f64Const(v float64) []byte {
-	return binary.LittleEndian.AppendUint64([]byte{opF64Const}, math.Float64bits(v))
-}
-
-func call(fn uint32) []byte       { return append([]byte{opCall}, uleb(uint64(fn))...) }
-func localGet(i uint32) []byte    { return append([]byte{opLocalGet}, uleb(uint64(i))...) }
-func localSet(i uint32) []byte    { return append([]byte{opLocalSet}, uleb(uint64(i))...) }
-func memArg(offset uint32) []byte { return concat([]byte{0x02}, uleb(uint64(offset))) } // align 4
 
 // forever is a loop without calls that never ends.
-func forever() []byte { return []byte{opLoop, blockVoid, opBr, 0x00, opEnd} }
+func forever(c *wasmenc.Code) { c.Loop().Br(0).End() }
+
+// i32Const is a body pushing v.
+func i32Const(v int32) body { return func(c *wasmenc.Code) { c.I32Const(v) } }
 
 // growMemory grows memory by pages and passes memory.grow's result to the
 // function fn.
-func growMemory(pages int32, fn uint32) []byte {
-	return concat(i32Const(pages), []byte{opMemoryGrow, 0x00}, call(fn))
+func growMemory(c *wasmenc.Code, pages int32, fn uint32) {
+	c.I32Const(pages).MemoryGrow().Call(fn)
 }
+
+// seq returns a body running each fragment in turn.
+func seq(fragments ...body) body {
+	return func(c *wasmenc.Code) {
+		for _, f := range fragments {
+			f(c)
+		}
+	}
+}
+
+// callFirst calls function 0: the first import, or _start itself in a
+// guest without imports.
+func callFirst(c *wasmenc.Code) { c.Call(0) }
+
+// dropConst is a body pushing v and dropping it: guests that differ only
+// in their bytes.
+func dropConst(v int32) body { return func(c *wasmenc.Code) { c.I32Const(v).Drop() } }

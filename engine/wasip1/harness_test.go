@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -19,13 +18,13 @@ import (
 	"testing/fstest"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/engine/wasip1"
+	"github.com/xfhost/xfhost/engine/wazeroengine"
 	"github.com/xfhost/xfhost/internal/guestbuild"
 	"github.com/xfhost/xfhost/internal/guestfs"
 )
@@ -34,8 +33,8 @@ import (
 // (which starts a Go guest in well under a second; the compiler would take
 // ten): once with wazero's own WASI, configured as engine/wazeroengine
 // configures it, and once with this package registered as an ordinary
-// host module through the same kind of adapter wazeroengine uses for
-// engine.HostFunc. Everything a guest can observe must come out the same.
+// host module by wazeroengine.InstantiateHostModule, as the engine
+// registers it. Everything a guest can observe must come out the same.
 
 // runtimes holds the two wazero runtimes, created once per test binary.
 type runtimes struct {
@@ -60,7 +59,7 @@ func getRuntimes(t *testing.T) *runtimes {
 			return
 		}
 		port := wazero.NewRuntimeWithConfig(ctx, cfg)
-		if err := instantiateHostModule(ctx, port, wasip1.Module()); err != nil {
+		if err := wazeroengine.InstantiateHostModule(ctx, port, wasip1.Module()); err != nil {
 			runtimesErr = err
 			return
 		}
@@ -70,54 +69,6 @@ func getRuntimes(t *testing.T) *runtimes {
 		t.Fatal(runtimesErr)
 	}
 	return sharedRT
-}
-
-// instantiateHostModule registers hm on r the way engine/wazeroengine
-// registers host modules.
-func instantiateHostModule(ctx context.Context, r wazero.Runtime, hm engine.HostModule) error {
-	b := r.NewHostModuleBuilder(hm.Name)
-	for _, hf := range hm.Functions {
-		b.NewFunctionBuilder().
-			WithGoModuleFunction(adapt(hf.Func), valueTypes(hf.Params), valueTypes(hf.Results)).
-			Export(hf.Name)
-	}
-	_, err := b.Instantiate(ctx)
-	return err
-}
-
-func adapt(fn engine.HostFunc) api.GoModuleFunc {
-	return func(ctx context.Context, mod api.Module, stack []uint64) {
-		var mem engine.Memory = noMemory{}
-		if m := mod.Memory(); m != nil && !reflect.ValueOf(m).IsNil() {
-			mem = m
-		}
-		if exit, code := fn(ctx, mem, stack); exit {
-			_ = mod.CloseWithExitCode(ctx, code)
-			panic(sys.NewExitError(code))
-		}
-	}
-}
-
-type noMemory struct{}
-
-func (noMemory) Read(off, n uint32) ([]byte, bool) { return nil, n == 0 && off == 0 }
-func (noMemory) Write(off uint32, b []byte) bool   { return len(b) == 0 && off == 0 }
-
-func valueTypes(ts []engine.ValueType) []api.ValueType {
-	out := make([]api.ValueType, len(ts))
-	for i, t := range ts {
-		switch t {
-		case engine.I32:
-			out[i] = api.ValueTypeI32
-		case engine.I64:
-			out[i] = api.ValueTypeI64
-		case engine.F32:
-			out[i] = api.ValueTypeF32
-		case engine.F64:
-			out[i] = api.ValueTypeF64
-		}
-	}
-	return out
 }
 
 // outcome is everything observable about one run.

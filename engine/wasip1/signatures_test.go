@@ -10,6 +10,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/xfhost/xfhost/engine/wasip1"
+	"github.com/xfhost/xfhost/engine/wazeroengine"
 )
 
 // TestSignaturesMatchWazero checks Module against the function definitions
@@ -30,6 +31,13 @@ func TestSignaturesMatchWazero(t *testing.T) {
 	if m.Name != wasi_snapshot_preview1.ModuleName {
 		t.Errorf("module name %q, want %q", m.Name, wasi_snapshot_preview1.ModuleName)
 	}
+	// The types as a guest sees them: registered as an engine registers them.
+	port := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer port.Close(ctx)
+	if err := wazeroengine.InstantiateHostModule(ctx, port, m); err != nil {
+		t.Fatal(err)
+	}
+	registered := port.Module(m.Name).ExportedFunctionDefinitions()
 	seen := map[string]bool{}
 	for _, f := range m.Functions {
 		if seen[f.Name] {
@@ -41,10 +49,10 @@ func TestSignaturesMatchWazero(t *testing.T) {
 			t.Errorf("%s: not a WASI preview 1 function", f.Name)
 			continue
 		}
-		if got := valueTypes(f.Params); !slices.Equal(got, def.ParamTypes()) {
+		if got := registered[f.Name].ParamTypes(); !slices.Equal(got, def.ParamTypes()) {
 			t.Errorf("%s: params %v, want %v", f.Name, typeNames(got), typeNames(def.ParamTypes()))
 		}
-		if got := valueTypes(f.Results); !slices.Equal(got, def.ResultTypes()) {
+		if got := registered[f.Name].ResultTypes(); !slices.Equal(got, def.ResultTypes()) {
 			t.Errorf("%s: results %v, want %v", f.Name, typeNames(got), typeNames(def.ResultTypes()))
 		}
 		if f.Func == nil {

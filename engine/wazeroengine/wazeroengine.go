@@ -76,13 +76,7 @@ func New(ctx context.Context, cfg engine.Config) (*Engine, error) {
 		return nil, fmt.Errorf("wazero: instantiate WASI: %w", err)
 	}
 	for _, hm := range cfg.HostModules {
-		b := r.NewHostModuleBuilder(hm.Name)
-		for _, hf := range hm.Functions {
-			b.NewFunctionBuilder().
-				WithGoModuleFunction(adapt(hf.Func), valueTypes(hf.Params), valueTypes(hf.Results)).
-				Export(hf.Name)
-		}
-		if _, err := b.Instantiate(ctx); err != nil {
+		if err := InstantiateHostModule(ctx, r, hm); err != nil {
 			_ = r.Close(ctx)
 			return nil, fmt.Errorf("wazero: instantiate host module %s: %w", hm.Name, err)
 		}
@@ -254,6 +248,21 @@ func classify(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return &engine.TrapError{Message: err.Error()}
+}
+
+// InstantiateHostModule instantiates hm in r exactly as New does for the
+// host modules of its Config. It is exported for tests that run host
+// modules on a wazero runtime configured differently from the engine's,
+// such as engine/wasip1's comparison with wazero's own WASI.
+func InstantiateHostModule(ctx context.Context, r wazero.Runtime, hm engine.HostModule) error {
+	b := r.NewHostModuleBuilder(hm.Name)
+	for _, hf := range hm.Functions {
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(adapt(hf.Func), valueTypes(hf.Params), valueTypes(hf.Results)).
+			Export(hf.Name)
+	}
+	_, err := b.Instantiate(ctx)
+	return err
 }
 
 func adapt(fn engine.HostFunc) api.GoModuleFunc {

@@ -25,18 +25,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
-	"github.com/xfhost/xfhost/engine"
-	"github.com/xfhost/xfhost/engine/wazeroengine"
-	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/omni"
-	"github.com/xfhost/xfhost/omni/synth"
 	"github.com/xfhost/xfhost/taskmodule"
 )
 
@@ -378,64 +374,27 @@ func TestSDKJSON(t *testing.T) {
 
 // ---- the task modules on the host ----
 
-// env is a host on wazero over a fresh local file store.
+// env is a test's host on wazero over a fresh local file store.
 type env struct {
-	t    testing.TB
-	dir  string
-	host *host.Host
+	t testing.TB
+	*testenv.Env
 }
-
-var (
-	engineOnce sync.Once
-	sharedEng  engine.Engine
-	engineErr  error
-)
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	engineOnce.Do(func() {
-		sharedEng, engineErr = wazeroengine.New(context.Background(), engine.Config{HostModules: host.Imports()})
-	})
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	dir := t.TempDir()
-	store, err := fss.OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	h, err := host.New(host.Options{Engine: sharedEng, Store: store, ScratchDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return &env{t: t, dir: dir, host: h}
+	return &env{t: t, Env: testenv.New(t, testenv.SharedWazero(t))}
 }
 
 // store writes img into the store as scans/name.omni and returns its Image input value.
 func (e *env) store(name string, img *omni.Image) json.RawMessage {
 	e.t.Helper()
-	if err := os.MkdirAll(filepath.Join(e.dir, "scans"), 0o755); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := omni.Write(filepath.Join(e.dir, "scans"), name, img); err != nil {
-		e.t.Fatal(err)
-	}
-	v, _ := json.Marshal(map[string]any{"type": "Image", "filename": "scans/" + name + ".omni",
-		"size": img.Header().Size, "filenames": []string{"scans/" + name + ".raw"}})
-	return v
+	return e.WriteImage(e.t, name, img)
 }
 
 // volume stores a synthetic uint16 volume with dens and hu calibrations.
 func (e *env) volume(name string, size [3]int) json.RawMessage {
 	e.t.Helper()
-	img, err := synth.Volume(context.Background(), synth.Options{Size: size, Seed: 11})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer img.Close()
-	return e.store(name, img)
+	return e.WriteVolume(e.t, name, size, 11)
 }
 
 // float64Volume stores a float64 image of the values with one calibration.
@@ -459,41 +418,17 @@ func (e *env) float64Volume(name string, values []float64, cal omni.Calibration)
 // rawUint16 decodes a little-endian uint16 pixel file without the omni package.
 func (e *env) rawUint16(ref string) []uint16 {
 	e.t.Helper()
-	b, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(ref)))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	v := make([]uint16, len(b)/2)
-	for i := range v {
-		v[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return v
+	return e.Uint16Pixels(e.t, ref)
 }
 
 // calibration reads a calibration from the .omni header with plain JSON.
 func (e *env) calibration(ref, unitType string) (slope, intercept float64) {
 	e.t.Helper()
-	b, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(ref)))
-	if err != nil {
-		e.t.Fatal(err)
+	slope, intercept, ok := e.Calibration(e.t, ref, unitType)
+	if !ok {
+		e.t.Fatalf("%s has no %s calibration", ref, unitType)
 	}
-	var h struct {
-		Calibrations []struct {
-			UnitType  string  `json:"unit_type"`
-			Slope     float64 `json:"slope"`
-			Intercept float64 `json:"intercept"`
-		} `json:"calibrations"`
-	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		e.t.Fatal(err)
-	}
-	for _, c := range h.Calibrations {
-		if c.UnitType == unitType {
-			return c.Slope, c.Intercept
-		}
-	}
-	e.t.Fatalf("%s has no %s calibration", ref, unitType)
-	return 0, 0
+	return slope, intercept
 }
 
 func module(t testing.TB, task string) []byte {
@@ -507,22 +442,7 @@ func module(t testing.TB, task string) []byte {
 
 func (e *env) run(task string, inputs map[string]any) *host.Result {
 	e.t.Helper()
-	in, err := json.Marshal(inputs)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res, err := e.host.RunModule(context.Background(), module(e.t, task), in, host.RunOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return res
-}
-
-func wantDone(t *testing.T, res *host.Result) {
-	t.Helper()
-	if res.State != host.Done {
-		t.Fatalf("state %s, error %q, log %v", res.State, res.Error, res.Log)
-	}
+	return e.Run(e.t, module(e.t, task), inputs, host.RunOptions{})
 }
 
 func wantFailed(t *testing.T, res *host.Result, message string) {
@@ -588,13 +508,13 @@ func TestStatMinMax(t *testing.T) {
 	lo, hi := minMax(e.rawUint16("scans/bone.raw"))
 	t.Run("raw", func(t *testing.T) {
 		res := e.run("statminmax", map[string]any{"image": img, "calibration": nil})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		wantOutputs(t, res, map[string]float64{"min": lo, "max": hi})
 	})
 	for _, unit := range []string{"dens", "hu"} {
 		t.Run(unit, func(t *testing.T) {
 			res := e.run("statminmax", map[string]any{"image": img, "calibration": unit})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			slope, icpt := e.calibration("scans/bone.omni", unit)
 			wantOutputs(t, res, map[string]float64{"min": slope*lo + icpt, "max": slope*hi + icpt})
 		})
@@ -634,10 +554,10 @@ func TestStatMinMaxFloatOutputs(t *testing.T) {
 			img := e.float64Volume(strings.ReplaceAll(c.name, " ", "_"), c.values, cal)
 			lo, hi := slicesMinMax(c.values)
 			res := e.run("statminmax", map[string]any{"image": img, "calibration": nil})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			wantOutputs(t, res, map[string]float64{"min": lo, "max": hi})
 			res = e.run("statminmax", map[string]any{"image": img, "calibration": "linatt"})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			wantOutputs(t, res, map[string]float64{"min": cal.Slope*lo + cal.Intercept, "max": cal.Slope*hi + cal.Intercept})
 		})
 	}
@@ -659,33 +579,18 @@ func slicesMinMax(v []float64) (lo, hi float64) {
 // segmentation reads an Image output's pixels from the store.
 func (e *env) segmentation(res *host.Result, key string, size [3]int) []byte {
 	e.t.Helper()
-	var out struct {
-		Type      string   `json:"type"`
-		Filename  string   `json:"filename"`
-		Filenames []string `json:"filenames"`
-		Size      [3]int   `json:"size"`
-	}
-	if err := json.Unmarshal(res.Outputs[key], &out); err != nil {
-		e.t.Fatal(err)
-	}
-	if out.Type != "Image" || len(out.Filenames) != 1 || out.Size != size {
+	out := e.OutputImage(e.t, res, key)
+	if out.Size != size {
 		e.t.Fatalf("output %s = %s", key, res.Outputs[key])
 	}
 	var header struct {
 		DataType string `json:"data_type"`
 	}
-	b, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(out.Filename)))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	b := e.ReadFile(e.t, out.Header)
 	if err := json.Unmarshal(b, &header); err != nil || header.DataType != "uint8" {
 		e.t.Fatalf("segmentation header %s: %v", b, err)
 	}
-	raw, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(out.Filenames[0])))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return raw
+	return out.Pixels
 }
 
 func TestClipThreshold(t *testing.T) {
@@ -711,7 +616,7 @@ func TestClipThreshold(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := e.run("clipthreshold", map[string]any{"image": img, "threshold_lower0": c.lower, "threshold_upper0": c.upper})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			got := e.segmentation(res, "segments", size)
 			if len(got) != len(voxels) {
 				t.Fatalf("segmentation has %d voxels, want %d", len(got), len(voxels))
@@ -795,11 +700,11 @@ func TestSDKTour(t *testing.T) {
 		t.Fatal(err)
 	}
 	in, _ := json.Marshal(map[string]any{"image": img, "lower": lower, "bins": 16, "flag": true, "name": name, "missing": nil})
-	res, err := e.host.RunModule(context.Background(), wasm, in, host.RunOptions{})
+	res, err := e.Host.RunModule(context.Background(), wasm, in, host.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 
 	var sum, sumSq float64
 	inside := make([]bool, len(voxels))
@@ -835,7 +740,7 @@ func TestSDKTour(t *testing.T) {
 			Icpt     float64 `json:"intercept"`
 		} `json:"calibrations"`
 	}
-	b, err := os.ReadFile(filepath.Join(e.dir, "scans", "bone.omni"))
+	b, err := os.ReadFile(filepath.Join(e.Dir, "scans", "bone.omni"))
 	if err != nil {
 		t.Fatal(err)
 	}

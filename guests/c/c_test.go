@@ -8,8 +8,6 @@
 package ctest
 
 import (
-	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -21,20 +19,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xfhost/xfhost/engine"
-	"github.com/xfhost/xfhost/engine/wazeroengine"
-	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
-	"github.com/xfhost/xfhost/omni"
-	"github.com/xfhost/xfhost/omni/synth"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/taskmodule"
 )
 
 // world is a host on wazero over a store holding one synthetic volume,
 // whose header gets extra calibrations with awkward numbers.
 type world struct {
-	host   *host.Host
-	dir    string
+	*testenv.Env
 	volume json.RawMessage
 	voxels []uint16
 	cals   map[string][2]float64 // unit type: slope, intercept
@@ -52,48 +45,11 @@ var extraCalibrations = []struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
-	eng, err := wazeroengine.New(ctx, engine.Config{HostModules: host.Imports()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close(ctx) })
-	w := &world{dir: t.TempDir(), cals: map[string][2]float64{}}
-	store, err := fss.OpenDir(w.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if w.host, err = host.New(host.Options{Engine: eng, Store: store, ScratchDir: t.TempDir()}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.host.Close() })
-
-	size := [3]int{23, 19, 17}
-	img, err := synth.Volume(ctx, synth.Options{Size: size, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
-	scans := filepath.Join(w.dir, "scans")
-	if err := os.MkdirAll(scans, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := omni.Write(scans, "bone", img); err != nil {
-		t.Fatal(err)
-	}
+	w := &world{Env: testenv.New(t, testenv.SharedWazero(t)), cals: map[string][2]float64{}}
+	w.volume = w.WriteVolume(t, "bone", [3]int{23, 19, 17}, 5)
+	scans := filepath.Join(w.Dir, "scans")
 	w.addCalibrations(t, filepath.Join(scans, "bone.omni"))
-	w.volume, _ = json.Marshal(map[string]any{"type": "Image", "filename": "scans/bone.omni", "size": size,
-		"filenames": []string{"scans/bone.raw"}})
-
-	raw, err := os.ReadFile(filepath.Join(scans, "bone.raw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.voxels = make([]uint16, len(raw)/2)
-	for i := range w.voxels {
-		w.voxels[i] = binary.LittleEndian.Uint16(raw[2*i:])
-	}
+	w.voxels = w.Uint16Pixels(t, "scans/bone.raw")
 	// A header that does not parse, for a guest-side image_open failure.
 	if err := os.WriteFile(filepath.Join(scans, "broken.omni"), []byte(`{"format_version":`), 0o644); err != nil {
 		t.Fatal(err)
@@ -144,10 +100,6 @@ func module(t *testing.T, dir string) []byte {
 // run runs a job and returns its result and the imports it called.
 func (w *world) run(t *testing.T, wasm []byte, inputs map[string]any) (*host.Result, []string) {
 	t.Helper()
-	in, err := json.Marshal(inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var calls []string
 	opt := host.RunOptions{OnCall: func(c host.Call) {
 		if c.Stopped {
@@ -156,18 +108,7 @@ func (w *world) run(t *testing.T, wasm []byte, inputs map[string]any) (*host.Res
 			calls = append(calls, c.Import+" "+c.Status.String())
 		}
 	}}
-	res, err := w.host.RunModule(context.Background(), wasm, in, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, calls
-}
-
-func wantDone(t *testing.T, res *host.Result) {
-	t.Helper()
-	if res.State != host.Done {
-		t.Fatalf("state %s, error %q, log %v", res.State, res.Error, res.Log)
-	}
+	return w.Run(t, wasm, inputs, opt), calls
 }
 
 func wantFailed(t *testing.T, res *host.Result, message string) {
@@ -240,7 +181,7 @@ func TestStatMinMax(t *testing.T) {
 
 	t.Run("raw", func(t *testing.T) {
 		res, calls := w.run(t, wasm, map[string]any{"image": w.volume, "calibration": nil})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		wantOutput(t, res, "min", float64(lo))
 		wantOutput(t, res, "max", float64(hi))
 		if !slices.Equal(calls, goCalls) {
@@ -254,7 +195,7 @@ func TestStatMinMax(t *testing.T) {
 	for _, unit := range units {
 		t.Run(unit, func(t *testing.T) {
 			res, _ := w.run(t, wasm, map[string]any{"image": w.volume, "calibration": unit})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			c := w.cals[unit]
 			wantOutput(t, res, "min", c[0]*float64(lo)+c[1])
 			wantOutput(t, res, "max", c[0]*float64(hi)+c[1])
@@ -278,23 +219,11 @@ func TestStatMinMax(t *testing.T) {
 // segmentation reads an Image output's pixels from the store.
 func (w *world) segmentation(t *testing.T, res *host.Result, key string) []byte {
 	t.Helper()
-	var out struct {
-		Type      string   `json:"type"`
-		Filename  string   `json:"filename"`
-		Filenames []string `json:"filenames"`
-		Size      [3]int   `json:"size"`
-	}
-	if err := json.Unmarshal(res.Outputs[key], &out); err != nil {
-		t.Fatal(err)
-	}
-	if out.Type != "Image" || len(out.Filenames) != 1 || out.Size != [3]int{23, 19, 17} {
+	out := w.OutputImage(t, res, key)
+	if out.Size != [3]int{23, 19, 17} {
 		t.Fatalf("output %s = %s", key, res.Outputs[key])
 	}
-	raw, err := os.ReadFile(filepath.Join(w.dir, filepath.FromSlash(out.Filenames[0])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return out.Pixels
 }
 
 func TestClipThreshold(t *testing.T) {
@@ -317,7 +246,7 @@ func TestClipThreshold(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res, calls := w.run(t, wasm, map[string]any{"image": w.volume, "threshold_lower0": c.lower, "threshold_upper0": c.upper})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			got := w.segmentation(t, res, "segments")
 			if len(got) != len(w.voxels) {
 				t.Fatalf("segmentation has %d voxels, want %d", len(got), len(w.voxels))
@@ -369,7 +298,7 @@ func TestBenchLoop(t *testing.T) {
 	for _, n := range ns {
 		t.Run(strconv.FormatInt(n, 10), func(t *testing.T) {
 			res, _ := w.run(t, wasm, map[string]any{"n": n})
-			wantDone(t, res)
+			testenv.WantDone(t, res)
 			want := xorshiftSum(n)
 			if n == 1e8 && want != 999902648913052913 { // the figure guests/c/README.md gives
 				t.Errorf("xorshiftSum(1e8) = %d, the README says 999902648913052913", want)
@@ -455,7 +384,7 @@ func TestSDKCheck(t *testing.T) {
 	wasm := module(t, filepath.Join("testdata", "sdkcheck"))
 	const s = "q\"é\u2028<x>\x7f&"
 	res, _ := w.run(t, wasm, map[string]any{"image": w.volume, "i": math.MinInt64, "f": 1.5, "s": s, "b": true, "nul": nil})
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 	var report string
 	if err := json.Unmarshal(res.Outputs["report"], &report); err != nil {
 		t.Fatal(err)

@@ -9,13 +9,12 @@ import (
 	"go/format"
 	"go/token"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/xfhost/xfhost/abi"
 	"github.com/xfhost/xfhost/guests/hostile"
+	"github.com/xfhost/xfhost/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite generated guest sources")
@@ -24,31 +23,7 @@ var update = flag.Bool("update", false, "rewrite generated guest sources")
 // committed .wasm next to it is what it builds to, so the two cannot
 // drift. It needs wabt's wat2wasm (Debian: apt-get install wabt).
 func TestWatMatchesWasm(t *testing.T) {
-	wat2wasm, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Skip("wat2wasm not on PATH")
-	}
-	wats, err := filepath.Glob("*/*.wat")
-	if err != nil || len(wats) == 0 {
-		t.Fatalf("no .wat files: %v", err)
-	}
-	for _, wat := range wats {
-		committed := strings.TrimSuffix(wat, ".wat") + ".wasm"
-		built := filepath.Join(t.TempDir(), "out.wasm")
-		if msg, err := exec.Command(wat2wasm, wat, "-o", built).CombinedOutput(); err != nil {
-			t.Errorf("wat2wasm %s: %v\n%s", wat, err, msg)
-			continue
-		}
-		want, err1 := os.ReadFile(built)
-		got, err2 := os.ReadFile(committed)
-		if err1 != nil || err2 != nil {
-			t.Errorf("%s: %v %v", wat, err1, err2)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale: rebuild it with wat2wasm %s -o %s", committed, wat, committed)
-		}
-	}
+	testenv.WantWasmBuiltFromWat(t, "*/*.wat")
 }
 
 // badPointerCalls is the generated half of the bad-pointers guest.

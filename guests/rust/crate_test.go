@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/taskmodule"
 )
 
@@ -97,7 +98,7 @@ func TestSDKAgainstHost(t *testing.T) {
 	inputs := func(mode string) map[string]any { return map[string]any{"image": img, "mode": mode, "lower": lower} }
 
 	res := w.run(t, module, inputs("check"))
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 	wantOutput(t, res, "min", lo)
 	wantOutput(t, res, "max", hi)
 	bone := 0
@@ -120,7 +121,7 @@ func TestSDKAgainstHost(t *testing.T) {
 	if err := json.Unmarshal(res.Outputs["table"], &table); err != nil || table.Type != "CSV" {
 		t.Fatalf("table = %s: %v", res.Outputs["table"], err)
 	}
-	if got := string(w.file(t, table.Filename)); got != "a,b\n1,2\n" {
+	if got := string(w.ReadFile(t, table.Filename)); got != "a,b\n1,2\n" {
 		t.Errorf("table file %q", got)
 	}
 	if res.Units["min"] != "raw" || res.Units["max"] != "raw" || res.ErrorNote != "" {

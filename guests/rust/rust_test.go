@@ -20,13 +20,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/xfhost/xfhost/engine"
-	"github.com/xfhost/xfhost/engine/wazeroengine"
-	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
 	"github.com/xfhost/xfhost/internal/guestbuild"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/omni"
-	"github.com/xfhost/xfhost/omni/synth"
 )
 
 // tasks are the ported task types; each has a committed Rust module and a
@@ -38,9 +35,6 @@ var (
 	rustModules = map[string][]byte{}
 	goModules   = map[string][]byte{}
 	modulesErr  error
-	engineOnce  sync.Once
-	sharedEng   engine.Engine
-	engineErr   error
 )
 
 // modules returns the committed Rust module and the freshly built Go
@@ -70,60 +64,17 @@ func modules(t *testing.T, task string) (rust, goOriginal []byte) {
 }
 
 // world is a host on wazero over a fresh local file store.
-type world struct {
-	dir  string
-	host *host.Host
-}
+type world struct{ *testenv.Env }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	engineOnce.Do(func() {
-		sharedEng, engineErr = wazeroengine.New(context.Background(), engine.Config{HostModules: host.Imports()})
-	})
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	dir := t.TempDir()
-	store, err := fss.OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	h, err := host.New(host.Options{Engine: sharedEng, Store: store, ScratchDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return &world{dir: dir, host: h}
-}
-
-// store writes img as scans/<name>.omni and returns its Image input value.
-func (w *world) store(t *testing.T, name string, img *omni.Image) json.RawMessage {
-	t.Helper()
-	scans := filepath.Join(w.dir, "scans")
-	if err := os.MkdirAll(scans, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := omni.Write(scans, name, img); err != nil {
-		t.Fatal(err)
-	}
-	v, err := json.Marshal(map[string]any{"type": "Image", "filename": "scans/" + name + ".omni",
-		"size": img.Header().Size, "filenames": []string{"scans/" + name + ".raw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return &world{testenv.New(t, testenv.SharedWazero(t))}
 }
 
 // synthetic stores a synthetic uint16 micro-CT volume.
 func (w *world) synthetic(t *testing.T, name string, size [3]int) json.RawMessage {
 	t.Helper()
-	img, err := synth.Volume(context.Background(), synth.Options{Size: size, Seed: 11})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
-	return w.store(t, name, img)
+	return w.WriteVolume(t, name, size, 11)
 }
 
 // float64Image stores a float64 image holding values, with calibrations.
@@ -138,24 +89,14 @@ func (w *world) float64Image(t *testing.T, name string, values []float64, cals [
 	for i, v := range values {
 		binary.LittleEndian.PutUint64(img.Pixels()[8*i:], math.Float64bits(v))
 	}
-	return w.store(t, name, img)
-}
-
-// file reads a file of the store.
-func (w *world) file(t *testing.T, ref string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(w.dir, filepath.FromSlash(ref)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return w.WriteImage(t, name, img)
 }
 
 // voxels decodes a little-endian pixel file of the store independently of
 // the omni package.
 func (w *world) voxels(t *testing.T, ref, dataType string) []float64 {
 	t.Helper()
-	b := w.file(t, ref)
+	b := w.ReadFile(t, ref)
 	var out []float64
 	switch dataType {
 	case "uint16":
@@ -172,39 +113,10 @@ func (w *world) voxels(t *testing.T, ref, dataType string) []float64 {
 	return out
 }
 
-// calibration reads a calibration from an .omni header with plain JSON.
-func (w *world) calibration(t *testing.T, ref, unitType string) (slope, intercept float64, ok bool) {
-	t.Helper()
-	var h struct {
-		Calibrations []struct {
-			UnitType  string  `json:"unit_type"`
-			Slope     float64 `json:"slope"`
-			Intercept float64 `json:"intercept"`
-		} `json:"calibrations"`
-	}
-	if err := json.Unmarshal(w.file(t, ref), &h); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range h.Calibrations {
-		if c.UnitType == unitType {
-			return c.Slope, c.Intercept, true
-		}
-	}
-	return 0, 0, false
-}
-
 // run runs one job of a module.
 func (w *world) run(t *testing.T, module []byte, inputs map[string]any) *host.Result {
 	t.Helper()
-	in, err := json.Marshal(inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := w.host.RunModule(context.Background(), module, in, host.RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return w.Run(t, module, inputs, host.RunOptions{})
 }
 
 // runBoth runs the Rust port and the Go original of a task type on the same
@@ -221,13 +133,6 @@ func (w *world) runBoth(t *testing.T, task string, inputs map[string]any) (rust,
 		t.Fatalf("%s: Rust outputs %s, Go %s", task, rust.Outputs, goOriginal.Outputs)
 	}
 	return rust, goOriginal
-}
-
-func wantDone(t *testing.T, res *host.Result) {
-	t.Helper()
-	if res.State != host.Done {
-		t.Fatalf("state %s, error %q, log %v", res.State, res.Error, res.Log)
-	}
 }
 
 func wantFailed(t *testing.T, res *host.Result, message string) {
@@ -265,10 +170,10 @@ func TestStatMinMax(t *testing.T) {
 	lo, hi := minMax(w.voxels(t, "scans/bone.raw", "uint16"))
 	for _, unit := range []any{nil, "dens", "hu"} {
 		res, _ := w.runBoth(t, "statminmax", map[string]any{"image": img, "calibration": unit})
-		wantDone(t, res)
+		testenv.WantDone(t, res)
 		wantLo, wantHi := lo, hi
 		if unit != nil {
-			slope, intercept, ok := w.calibration(t, "scans/bone.omni", unit.(string))
+			slope, intercept, ok := w.Calibration(t, "scans/bone.omni", unit.(string))
 			if !ok {
 				t.Fatalf("the synthetic volume has no %s calibration", unit)
 			}
@@ -295,7 +200,7 @@ func TestStatMinMaxFloats(t *testing.T) {
 	lo, hi := minMax(w.voxels(t, "scans/wide.raw", "float64"))
 
 	res, _ := w.runBoth(t, "statminmax", map[string]any{"image": img, "calibration": nil})
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 	wantOutput(t, res, "min", lo)
 	wantOutput(t, res, "max", hi)
 	if string(res.Outputs["max"]) != "2.5e+22" || string(res.Outputs["min"]) != "-3.25e-9" {
@@ -303,7 +208,7 @@ func TestStatMinMaxFloats(t *testing.T) {
 	}
 
 	res, _ = w.runBoth(t, "statminmax", map[string]any{"image": img, "calibration": "tiny"})
-	wantDone(t, res)
+	testenv.WantDone(t, res)
 	wantOutput(t, res, "min", float64(tiny.Slope*lo)+tiny.Intercept)
 	wantOutput(t, res, "max", float64(tiny.Slope*hi)+tiny.Intercept)
 
@@ -337,7 +242,7 @@ func TestClipThreshold(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rust, goOriginal := w.runBoth(t, "clipthreshold", map[string]any{"image": img, "threshold_lower0": c.lower, "threshold_upper0": c.upper})
-			wantDone(t, rust)
+			testenv.WantDone(t, rust)
 			got := w.segmentation(t, rust)
 			if !bytes.Equal(got, w.segmentation(t, goOriginal)) {
 				t.Error("the Rust and Go segmentations differ")
@@ -358,30 +263,18 @@ func TestClipThreshold(t *testing.T) {
 // segmentation checks the segments output of a job and returns its voxels.
 func (w *world) segmentation(t *testing.T, res *host.Result) []byte {
 	t.Helper()
-	var out struct {
-		Type      string   `json:"type"`
-		Filename  string   `json:"filename"`
-		Filenames []string `json:"filenames"`
-		Size      [3]int   `json:"size"`
-	}
-	if err := json.Unmarshal(res.Outputs["segments"], &out); err != nil {
-		t.Fatalf("segments = %s: %v", res.Outputs["segments"], err)
-	}
-	if out.Type != "Image" || len(out.Filenames) != 1 {
-		t.Fatalf("segments = %s", res.Outputs["segments"])
-	}
+	out := w.OutputImage(t, res, "segments")
 	var h struct {
 		Size     [3]int `json:"size"`
 		DataType string `json:"data_type"`
 	}
-	if err := json.Unmarshal(w.file(t, out.Filename), &h); err != nil {
+	if err := json.Unmarshal(w.ReadFile(t, out.Header), &h); err != nil {
 		t.Fatal(err)
 	}
-	raw := w.file(t, out.Filenames[0])
-	if h.DataType != "uint8" || h.Size != out.Size || len(raw) != out.Size[0]*out.Size[1]*out.Size[2] {
-		t.Fatalf("segmentation header %+v, output %+v, %d bytes", h, out, len(raw))
+	if h.DataType != "uint8" || h.Size != out.Size || len(out.Pixels) != out.Size[0]*out.Size[1]*out.Size[2] {
+		t.Fatalf("segmentation header %+v, output size %v, %d bytes", h, out.Size, len(out.Pixels))
 	}
-	return raw
+	return out.Pixels
 }
 
 // TestFailures checks that the ports fail with the Go originals' messages.

@@ -1,7 +1,6 @@
 package guestscript
 
 import (
-	"context"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -9,10 +8,8 @@ import (
 	"testing"
 
 	"github.com/xfhost/xfhost/abi"
-	"github.com/xfhost/xfhost/engine"
-	"github.com/xfhost/xfhost/engine/wazeroengine"
-	"github.com/xfhost/xfhost/fss"
 	"github.com/xfhost/xfhost/host"
+	"github.com/xfhost/xfhost/internal/testenv"
 	"github.com/xfhost/xfhost/internal/wasmfile"
 )
 
@@ -45,27 +42,9 @@ func compile(t *testing.T, s []Step) []byte {
 // the trace of import calls.
 func run(t *testing.T, s []Step) (*host.Result, []host.Call) {
 	t.Helper()
-	ctx := context.Background()
-	eng, err := wazeroengine.New(ctx, engine.Config{HostModules: host.Imports()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close(ctx) })
-	store, err := fss.OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	h, err := host.New(host.Options{Engine: eng, Store: store, ScratchDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	e := testenv.New(t, testenv.SharedWazero(t))
 	var trace []host.Call
-	res, err := h.RunModule(ctx, compile(t, s), json.RawMessage(`{"n": 7}`), host.RunOptions{OnCall: func(c host.Call) { trace = append(trace, c) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := e.Run(t, compile(t, s), map[string]any{"n": 7}, host.RunOptions{OnCall: func(c host.Call) { trace = append(trace, c) }})
 	return res, trace
 }
 

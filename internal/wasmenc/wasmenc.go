@@ -375,6 +375,16 @@ func (c *Code) I32Const(v int32) *Code { return c.Op(append([]byte{0x41}, sleb(i
 // I64Const pushes an i64.
 func (c *Code) I64Const(v int64) *Code { return c.Op(append([]byte{0x42}, sleb(v)...)...) }
 
+// F32Const pushes an f32, bit for bit (NaN payloads included).
+func (c *Code) F32Const(v float32) *Code {
+	bits := math.Float32bits(v)
+	b := []byte{0x43}
+	for i := range 4 {
+		b = append(b, byte(bits>>(8*i)))
+	}
+	return c.Op(b...)
+}
+
 // F64Const pushes an f64, bit for bit (NaN payloads included).
 func (c *Code) F64Const(v float64) *Code {
 	bits := math.Float64bits(v)
@@ -396,11 +406,18 @@ func (c *Code) I32Add() *Code { return c.Op(0x6a) }
 func (c *Code) I32Sub() *Code { return c.Op(0x6b) }
 func (c *Code) I32Mul() *Code { return c.Op(0x6c) }
 
+// I32Xor is the bitwise exclusive or.
+func (c *Code) I32Xor() *Code { return c.Op(0x73) }
+
 // I32Shl shifts left.
 func (c *Code) I32Shl() *Code { return c.Op(0x74) }
 
 // MemorySize pushes the size of memory 0 in pages.
 func (c *Code) MemorySize() *Code { return c.Op(0x3f, 0x00) }
+
+// MemoryGrow grows memory 0 by the i32 number of pages on the stack and
+// pushes its old size in pages, or -1 if the growth was refused.
+func (c *Code) MemoryGrow() *Code { return c.Op(0x40, 0x00) }
 
 // I32DivU divides unsigned.
 func (c *Code) I32DivU() *Code { return c.Op(0x6e) }

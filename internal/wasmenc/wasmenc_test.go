@@ -124,6 +124,53 @@ func TestRunsOnWazero(t *testing.T) {
 	}
 }
 
+// TestMoreInstructions runs F32Const, I32Xor and MemoryGrow on wazero:
+// grow(n) grows memory by n pages and returns memory.grow's result,
+// f32() returns a constant and xor(a, b) returns a ^ b.
+func TestMoreInstructions(t *testing.T) {
+	var m Module
+	m.MemoryMax(1, 3, "")
+	grow := m.Func(FuncType{Params: []ValType{I32}, Results: []ValType{I32}})
+	grow.Code.LocalGet(0).MemoryGrow()
+	f32 := m.Func(FuncType{Results: []ValType{F32}})
+	f32.Code.F32Const(-1.5)
+	xor := m.Func(FuncType{Params: []ValType{I32, I32}, Results: []ValType{I32}})
+	xor.Code.LocalGet(0).LocalGet(1).I32Xor()
+	m.ExportFunc("grow", grow.Index)
+	m.ExportFunc("f32", f32.Index)
+	m.ExportFunc("xor", xor.Index)
+	b, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	mod, err := r.Instantiate(ctx, b)
+	if err != nil {
+		t.Fatalf("wazero refuses the module: %v", err)
+	}
+	call := func(name string, args ...uint64) uint64 {
+		t.Helper()
+		res, err := mod.ExportedFunction(name).Call(ctx, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res[0]
+	}
+	for _, c := range []struct{ pages, want int32 }{{1, 1}, {2, -1}, {1, 2}} {
+		if got := int32(call("grow", uint64(c.pages))); got != c.want {
+			t.Errorf("memory.grow %d = %d, want %d", c.pages, got, c.want)
+		}
+	}
+	if got := math.Float32frombits(uint32(call("f32"))); got != -1.5 {
+		t.Errorf("f32.const -1.5 = %v", got)
+	}
+	if got := call("xor", 0b1100, 0b1010); got != 0b0110 {
+		t.Errorf("i32.xor = %b, want 110", got)
+	}
+}
+
 func TestLocalsAreGrouped(t *testing.T) {
 	f := &Func{locals: []ValType{I32, I32, F64, I32}}
 	want := []byte{3, 2, 0x7f, 1, 0x7c, 1, 0x7f}
