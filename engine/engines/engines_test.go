@@ -2,6 +2,8 @@ package engines
 
 import (
 	"context"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,5 +37,20 @@ func TestNewUnknownEngine(t *testing.T) {
 	_, err := New(context.Background(), "v8", engine.Config{})
 	if err == nil || !strings.Contains(err.Error(), `unknown engine "v8"`) || !strings.Contains(err.Error(), "wazero") {
 		t.Fatalf("err = %v, want unknown engine naming the available ones", err)
+	}
+}
+
+// TestRequiredEngines fails when XFHOST_REQUIRE_ENGINES names an engine
+// this build lacks, so that CI cannot pass with fewer engines than it
+// means to test (a build without cgo silently has no wasmtime).
+func TestRequiredEngines(t *testing.T) {
+	want := os.Getenv("XFHOST_REQUIRE_ENGINES")
+	if want == "" {
+		t.Skip("XFHOST_REQUIRE_ENGINES is not set")
+	}
+	for _, name := range strings.Split(want, ",") {
+		if !slices.Contains(Names(), name) {
+			t.Errorf("XFHOST_REQUIRE_ENGINES wants engine %q; this build has %v", name, Names())
+		}
 	}
 }
