@@ -17,6 +17,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/xfhost/xfhost/omni"
@@ -77,32 +78,34 @@ func headerLike(src *omni.Image, size [3]int, dt omni.DataType) *omni.Header {
 	return h
 }
 
-// slabs splits [0, n) into contiguous ranges, one per worker, and runs fn
-// on them in parallel. Ranges are large so each worker streams memory.
+// maxChunkWork bounds the work of one chunk of a parallel kernel, in the
+// units its caller counts (voxels, or voxel operations for kernels with a
+// weight per unit): a few milliseconds, so that a kernel whose job is
+// cancelled or past its deadline stops promptly however long it would run.
+const maxChunkWork = 1 << 22
+
+// slabs splits [0, n) into contiguous ranges and runs fn on them in
+// parallel, one worker per core. Ranges are large so each worker streams
+// memory, and bounded (maxChunkWork) so ctx is checked often.
 func slabs(ctx context.Context, n int, fn func(lo, hi int)) error {
 	const minChunk = 1 << 16
 	workers := runtime.GOMAXPROCS(0)
 	if n < minChunk*workers {
 		workers = max(1, n/minChunk)
 	}
-	// Several chunks per worker let a cancelled context stop work early.
-	chunks := workers * 4
+	// Several chunks per worker balance the load.
+	chunks := max(workers*4, (n+maxChunkWork-1)/maxChunkWork)
 	if n < chunks {
 		chunks = 1
 	}
 	size := (n + chunks - 1) / chunks
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	next := make(chan int, chunks)
-	for c := 0; c < chunks; c++ {
-		next <- c
-	}
-	close(next)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				if ctx.Err() != nil {
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
 					return
 				}
 				lo := c * size
@@ -111,7 +114,7 @@ func slabs(ctx context.Context, n int, fn func(lo, hi int)) error {
 					fn(lo, hi)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return ctx.Err()

@@ -457,7 +457,9 @@ func (m *morpher) combineRow(dst, src, h *bitVolume, r int, erode bool) {
 // goroutine. It stops handing out chunks once ctx is done and then
 // returns ctx.Err().
 func parallelRows(ctx context.Context, rows, rowLen int, fn func(lo, hi int)) error {
-	return runChunks(ctx, chunkBounds(rows, rowLen, 4*runtime.GOMAXPROCS(0)), fn)
+	// Bounded chunks keep cancellation prompt (see maxChunkWork).
+	parts := max(4*runtime.GOMAXPROCS(0), int((int64(rows)*int64(rowLen)+maxChunkWork-1)/maxChunkWork))
+	return runChunks(ctx, chunkBounds(rows, rowLen, parts), fn)
 }
 
 // chunkBounds splits [0, n) items of cost each into at most parts ranges
