@@ -141,8 +141,8 @@ type module struct {
 	e        *Engine
 	compiled wazero.CompiledModule
 	// stopGlobal is the exported flag that makes the guest trap at its
-	// next function entry or loop header; start is the exported former
-	// start function, or "".
+	// next check (see wasmfile.AddStopChecks); start is the exported
+	// former start function, or "".
 	stopGlobal, start string
 }
 
@@ -206,8 +206,9 @@ func (m *module) Run(ctx context.Context, cfg engine.RunConfig) error {
 		return fmt.Errorf("wazero: stop flag %q not exported", m.stopGlobal)
 	}
 	// Setting the flag from another goroutine is what makes the guest
-	// stop: compiled code reads it at every function entry and loop
-	// header.
+	// stop: compiled code reads it at every 4096th function entry and
+	// loop iteration, after a call into Go that also lets this goroutine's
+	// scheduler and the garbage collector in.
 	defer context.AfterFunc(ctx, func() { stop.Set(1) })()
 	for _, name := range []string{m.start, "_start"} {
 		if name == "" {
