@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,11 @@ type Host struct {
 	slots  chan struct{}
 	policy *policy.Config
 	log    *slog.Logger
+	// codeShapes memoises wasmfile.MeasureCode by module sha256: decoding
+	// every instruction of a Go guest takes ~15 ms, which repeated loads of
+	// the same module (one per job for RunModule) need not pay again. It
+	// grows like the engine's compile cache, by one small entry per module.
+	codeShapes sync.Map // [32]byte -> wasmfile.CodeShape
 }
 
 // New creates a host. The engine must have been created with Imports().
@@ -100,7 +106,7 @@ func (h *Host) Load(ctx context.Context, wasm []byte) (*Task, error) {
 		return nil, err
 	}
 	limits := h.policy.For(mod.Metadata.Name)
-	code, err := wasmfile.MeasureCode(mod.Wasm, wasm)
+	code, err := h.measureCode(mod)
 	if err != nil {
 		return nil, fmt.Errorf("task %s: %w", mod.Metadata.Name, err)
 	}
@@ -124,6 +130,18 @@ func (h *Host) Load(ctx context.Context, wasm []byte) (*Task, error) {
 		return nil, fmt.Errorf("task %s: %w", mod.Metadata.Name, err)
 	}
 	return &Task{Module: mod, compiled: compiled, limits: limits}, nil
+}
+
+func (h *Host) measureCode(mod *taskmodule.Module) (wasmfile.CodeShape, error) {
+	if v, ok := h.codeShapes.Load(mod.SHA256); ok {
+		return v.(wasmfile.CodeShape), nil
+	}
+	code, err := wasmfile.MeasureCode(mod.Wasm, mod.Binary)
+	if err != nil {
+		return code, err
+	}
+	h.codeShapes.Store(mod.SHA256, code)
+	return code, nil
 }
 
 // CheckModule refuses a module whose ABI version this host does not
