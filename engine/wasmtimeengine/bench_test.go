@@ -11,6 +11,7 @@ import (
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/engine/wasmtimeengine"
 	"github.com/xfhost/xfhost/engine/wazeroengine"
+	"github.com/xfhost/xfhost/internal/wasmenc"
 )
 
 // callsPerRun is how many host calls one run of hostCallLoop makes.
@@ -19,32 +20,16 @@ const callsPerRun = 10_000
 // hostCallLoop is a module whose _start calls test.inc(i32) -> i32 on a
 // counter until it reaches callsPerRun. It has one page of memory.
 func hostCallLoop() []byte {
-	code := []byte{
-		0x01, 0x01, 0x7f, // one i32 local
-		0x03, 0x40, // loop
-		0x20, 0x00, 0x10, 0x00, 0x21, 0x00, // local.get 0; call inc; local.set 0
-		0x20, 0x00, 0x41, // local.get 0; i32.const callsPerRun
-	}
-	code = appendSLEB(code, callsPerRun)
-	code = append(code, 0x49, 0x0d, 0x00, 0x0b, 0x0b) // i32.lt_u; br_if 0; end; end
-	return concat(header,
-		[]byte{0x01, 0x09, 0x02, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7f, 0x01, 0x7f}, // () -> (), (i32) -> i32
-		[]byte{0x02, 0x0c, 0x01, 0x04}, []byte("test"), []byte{0x03}, []byte("inc"), []byte{0x00, 0x01},
-		[]byte{0x03, 0x02, 0x01, 0x00},
-		[]byte{0x05, 0x03, 0x01, 0x00, 0x01},
-		[]byte{0x07, 0x13, 0x02, 0x06}, []byte("_start"), []byte{0x00, 0x01}, []byte{0x06}, []byte("memory"), []byte{0x02, 0x00},
-		[]byte{0x0a, byte(len(code) + 2), 0x01, byte(len(code))}, code)
-}
-
-func appendSLEB(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
+	var m wasmenc.Module
+	inc := m.ImportFunc("test", "inc", wasmenc.FuncType{Params: []wasmenc.ValType{wasmenc.I32}, Results: []wasmenc.ValType{wasmenc.I32}})
+	m.Memory(1, "memory")
+	start := m.Func(wasmenc.FuncType{}, wasmenc.I32)
+	start.Code.Loop().
+		LocalGet(0).Call(inc).LocalSet(0).
+		LocalGet(0).I32Const(callsPerRun).I32LtU().BrIf(0).
+		End()
+	m.ExportFunc("_start", start.Index)
+	return mustEncode(&m)
 }
 
 // inc is the host function of hostCallLoop; with touchMemory it also reads

@@ -17,6 +17,7 @@ import (
 	"github.com/xfhost/xfhost/engine"
 	"github.com/xfhost/xfhost/engine/enginetest"
 	"github.com/xfhost/xfhost/engine/wasmtimeengine"
+	"github.com/xfhost/xfhost/internal/wasmenc"
 )
 
 func newEngine(cfg engine.Config) (engine.Engine, error) {
@@ -35,37 +36,32 @@ func mustEngine(t testing.TB, cfg engine.Config) engine.Engine {
 	return e
 }
 
-// Minimal modules, assembled by hand.
+// Minimal modules.
 var (
-	header = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
-	// emptyStart: type () -> (), one function with an empty body,
-	// exported as _start.
-	emptyStart = concat(header,
-		[]byte{0x01, 0x04, 0x01, 0x60, 0x00, 0x00},
-		[]byte{0x03, 0x02, 0x01, 0x00},
-		[]byte{0x07, 0x0a, 0x01, 0x06}, []byte("_start"), []byte{0x00, 0x00},
-		[]byte{0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b})
+	// emptyStart: one function with an empty body, exported as _start.
+	emptyStart = memoryModule(0)
 	memoryMin1 = memoryModule(1)
 	memoryMin4 = memoryModule(4)
 )
 
-// memoryModule is emptyStart with an exported memory of at least min
-// pages.
-func memoryModule(min byte) []byte {
-	return concat(header,
-		[]byte{0x01, 0x04, 0x01, 0x60, 0x00, 0x00},
-		[]byte{0x03, 0x02, 0x01, 0x00},
-		[]byte{0x05, 0x03, 0x01, 0x00, min},
-		[]byte{0x07, 0x13, 0x02, 0x06}, []byte("_start"), []byte{0x00, 0x00}, []byte{0x06}, []byte("memory"), []byte{0x02, 0x00},
-		[]byte{0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b})
+// memoryModule is a module whose _start does nothing; with min > 0 it also
+// exports a memory of at least min pages.
+func memoryModule(min uint32) []byte {
+	var m wasmenc.Module
+	if min > 0 {
+		m.Memory(min, "memory")
+	}
+	start := m.Func(wasmenc.FuncType{})
+	m.ExportFunc("_start", start.Index)
+	return mustEncode(&m)
 }
 
-func concat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
+func mustEncode(m *wasmenc.Module) []byte {
+	b, err := m.Encode()
+	if err != nil {
+		panic(err) // the test's own module is wrong
 	}
-	return out
+	return b
 }
 
 func TestName(t *testing.T) {
@@ -182,35 +178,17 @@ func TestCacheDirLoads(t *testing.T) {
 
 // manyFunctions is a module of n functions that each do some arithmetic.
 func manyFunctions(n int) []byte {
-	uleb := func(v int) []byte {
-		var out []byte
-		for {
-			b := byte(v & 0x7f)
-			v >>= 7
-			if v == 0 {
-				return append(out, b)
-			}
-			out = append(out, b|0x80)
-		}
-	}
-	sized := func(b []byte) []byte { return append(uleb(len(b)), b...) }
-	funcs := uleb(n)
-	codes := uleb(n)
-	// (param i32) (result i32): ((x * 7 + 3) / 5) ^ x, a few times.
-	step := []byte{0x20, 0x00, 0x41, 0x07, 0x6c, 0x41, 0x03, 0x6a, 0x41, 0x05, 0x6e, 0x20, 0x00, 0x73, 0x21, 0x00}
-	body := []byte{0x00}
-	for range 8 {
-		body = append(body, step...)
-	}
-	body = append(body, 0x20, 0x00, 0x0b)
+	var m wasmenc.Module
+	ft := wasmenc.FuncType{Params: []wasmenc.ValType{wasmenc.I32}, Results: []wasmenc.ValType{wasmenc.I32}}
 	for range n {
-		funcs = append(funcs, 0x00)
-		codes = append(codes, sized(body)...)
+		// ((x * 7 + 3) / 5) ^ x, a few times.
+		c := &m.Func(ft).Code
+		for range 8 {
+			c.LocalGet(0).I32Const(7).I32Mul().I32Const(3).I32Add().I32Const(5).I32DivU().LocalGet(0).I32Xor().LocalSet(0)
+		}
+		c.LocalGet(0)
 	}
-	return concat(header,
-		[]byte{0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f},
-		append([]byte{0x03}, sized(funcs)...),
-		append([]byte{0x0a}, sized(codes)...))
+	return mustEncode(&m)
 }
 
 // TestNoLeaks runs, cancels and times out many jobs and checks that no
